@@ -1,0 +1,130 @@
+//! What every command does first: load the stack, build its graph, find its state.
+
+use super::StackArgs;
+use crate::config::{self, Config};
+use crate::diag::{Diagnostics, SourceMap};
+use crate::eval::{Ctx, Env, Inputs};
+use crate::graph::{self, ResourceGraph};
+use crate::report::Redactor;
+use crate::state::{LocalBackend, StateError};
+use crate::value::Value;
+use std::fmt;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Why a command failed, ready to print.
+pub enum Failure {
+    /// Problems in the configuration, with the sources to underline.
+    Diagnostics(Box<SourceMap>, Diagnostics, bool),
+    /// Anything else, as a sentence.
+    Message(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Diagnostics(sources, diags, color) => {
+                write!(f, "{}", diags.render(sources, *color))?;
+                let n = diags.items.len();
+                writeln!(
+                    f,
+                    "keel found {n} problem{} in the stack; nothing was changed.",
+                    if n == 1 { "" } else { "s" }
+                )
+            }
+            Failure::Message(m) => writeln!(f, "Error: {m}"),
+        }
+    }
+}
+
+impl From<StateError> for Failure {
+    fn from(e: StateError) -> Failure {
+        Failure::Message(e.to_string())
+    }
+}
+
+/// A loaded stack, ready to plan.
+pub struct Stack {
+    pub config: Config,
+    pub graph: ResourceGraph,
+    pub inputs: Inputs,
+    pub backend: LocalBackend,
+    pub color: bool,
+}
+
+impl Stack {
+    pub fn load(args: &StackArgs) -> Result<Stack, Failure> {
+        let color = !args.no_color
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none();
+        let config = config::load(&args.dir)
+            .map_err(|(sources, diags)| Failure::Diagnostics(Box::new(sources), diags, color))?;
+        let graph = match graph::build(&config) {
+            Ok(g) => g,
+            Err(diags) => {
+                return Err(Failure::Diagnostics(
+                    Box::new(config.sources.clone()),
+                    diags,
+                    color,
+                ));
+            }
+        };
+        let inputs = Inputs::from_env_and_args(&args.vars);
+        let backend = LocalBackend::new(state_path(&config, args)?);
+        Ok(Stack {
+            config,
+            graph,
+            inputs,
+            backend,
+            color,
+        })
+    }
+
+    pub fn fail(&self, diags: Diagnostics) -> Failure {
+        Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
+    }
+
+    /// Hides the values of variables declared `sensitive = true`.
+    pub fn redactor(&self) -> Redactor {
+        let env = Env::default();
+        let secrets = self
+            .config
+            .variables
+            .iter()
+            .filter(|v| v.sensitive)
+            .filter_map(|v| {
+                let value = match self.inputs.vars.get(&v.name) {
+                    Some(v) => v.clone(),
+                    None => Ctx::new(&env, v.default.as_ref()?.file)
+                        .eval(&v.default.as_ref()?.expr)
+                        .ok()?,
+                };
+                match value {
+                    Value::String(s) => Some(s),
+                    Value::Null | Value::Unknown => None,
+                    other => Some(other.to_hcl()),
+                }
+            });
+        Redactor::new(secrets.collect::<Vec<_>>())
+    }
+}
+
+/// `-state PATH`, else the local backend's `path` (relative to the stack), else
+/// `state/<stack>.json` under the working directory.
+fn state_path(config: &Config, args: &StackArgs) -> Result<PathBuf, Failure> {
+    if let Some(p) = &args.state {
+        return Ok(p.clone());
+    }
+    if let Some(b) = &config.terraform.backend {
+        if let Some(attr) = b.body.get_attribute("path") {
+            return match attr.value.as_str() {
+                Some(p) => Ok(config.dir.join(p)),
+                None => Err(Failure::Message(format!(
+                    "the local backend's path in {} must be a plain string",
+                    config.sources.file(b.file).display
+                ))),
+            };
+        }
+    }
+    Ok(PathBuf::from("state").join(format!("{}.json", config.stack)))
+}

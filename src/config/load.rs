@@ -1,0 +1,545 @@
+//! Reading a stack directory into a [`Config`].
+
+use super::*;
+use crate::diag::{Diagnostic, Diagnostics, SourceFile};
+use hcl_edit::structure::BlockLabel;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Loads every `*.hcl` and `*.tf` file in `dir` (not recursing), in name order.
+pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let stack = stack_name(dir);
+    let mut config = Config {
+        dir: dir.to_path_buf(),
+        stack,
+        sources: SourceMap::default(),
+        terraform: Terraform::default(),
+        providers: Vec::new(),
+        variables: Vec::new(),
+        locals: Vec::new(),
+        resources: Vec::new(),
+        outputs: Vec::new(),
+    };
+
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "cannot read stack directory {}: {e}",
+                    dir.display()
+                ))
+                .help("pass the directory that holds the stack's .hcl files"),
+            );
+            return Err((sources, diags));
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("hcl" | "tf"))
+        })
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        diags.push(
+            Diagnostic::error(format!("no .hcl or .tf files in {}", dir.display()))
+                .help("a stack is a directory of HCL files; check the path"),
+        );
+        return Err((sources, diags));
+    }
+
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+                continue;
+            }
+        };
+        let file = sources.add(SourceFile::new(&path, display_path(&path), text));
+        let text = &sources.file(file).text;
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => read_body(&mut config, file, body, &mut diags),
+            Err(e) => {
+                let offset = e.location().offset();
+                diags.push(
+                    Diagnostic::error(format!("syntax error: {}", e.message()))
+                        .at(Some(Span {
+                            file,
+                            range: offset..offset + 1,
+                        }))
+                        .label("here"),
+                );
+            }
+        }
+    }
+    check_duplicates(&config, &sources, &mut diags);
+    config.sources = sources;
+    if diags.has_errors() {
+        Err((config.sources, diags))
+    } else {
+        Ok(config)
+    }
+}
+
+fn stack_name(dir: &Path) -> String {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    canonical
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("default")
+        .to_string()
+}
+
+/// Paths relative to the working directory read best in errors.
+fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    match cwd.and_then(|c| abs.strip_prefix(c).ok().map(Path::to_path_buf)) {
+        Some(rel) => rel.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+const TOP_LEVEL: &[&str] = &[
+    "terraform",
+    "provider",
+    "variable",
+    "locals",
+    "resource",
+    "output",
+];
+const NOT_YET: &[&str] = &["data", "module", "moved", "import", "check"];
+
+fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnostics) {
+    for structure in body.into_iter() {
+        let block = match structure.into_block() {
+            Ok(block) => block,
+            Err(structure) => {
+                let attr = structure
+                    .as_attribute()
+                    .expect("not a block, so an attribute");
+                diags.push(
+                    Diagnostic::error(format!(
+                        "unexpected attribute \"{}\" at the top level of a file",
+                        attr.key.as_str()
+                    ))
+                    .at(attr_span(file, attr))
+                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, output"),
+                );
+                continue;
+            }
+        };
+        let header = block_header_span(file, &block);
+        let kind = block.ident.as_str().to_string();
+        let labels: Vec<String> = block
+            .labels
+            .iter()
+            .map(|l| label_str(l).to_string())
+            .collect();
+        let want_labels = match kind.as_str() {
+            "terraform" | "locals" => 0,
+            "provider" | "variable" | "output" => 1,
+            "resource" => 2,
+            _ => usize::MAX,
+        };
+        if want_labels == usize::MAX {
+            let mut d = Diagnostic::error(format!("unsupported block type \"{kind}\""))
+                .at(header)
+                .label("not understood");
+            d = if NOT_YET.contains(&kind.as_str()) {
+                d.help(format!(
+                    "keel does not support \"{kind}\" blocks yet; supported blocks: {}",
+                    TOP_LEVEL.join(", ")
+                ))
+            } else {
+                match crate::diag::suggest(&kind, TOP_LEVEL.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean \"{s}\"?")),
+                    None => d.help(format!("supported blocks: {}", TOP_LEVEL.join(", "))),
+                }
+            };
+            diags.push(d);
+            continue;
+        }
+        if labels.len() != want_labels {
+            diags.push(
+                Diagnostic::error(format!(
+                    "a \"{kind}\" block takes {want_labels} label(s), this one has {}",
+                    labels.len()
+                ))
+                .at(header)
+                .help(match kind.as_str() {
+                    "resource" => "write it as resource \"TYPE\" \"NAME\" { ... }",
+                    "provider" => "write it as provider \"aws\" { ... }",
+                    "variable" => "write it as variable \"NAME\" { ... }",
+                    "output" => "write it as output \"NAME\" { value = ... }",
+                    _ => "remove the labels",
+                }),
+            );
+            continue;
+        }
+        match kind.as_str() {
+            "terraform" => read_terraform(config, file, block.body, diags),
+            "provider" => {
+                let alias = block
+                    .body
+                    .get_attribute("alias")
+                    .and_then(|a| a.value.as_str().map(str::to_string));
+                config.providers.push(ProviderBlock {
+                    name: labels[0].clone(),
+                    alias,
+                    body: block.body,
+                    file,
+                    span: header,
+                });
+            }
+            "variable" => read_variable(config, file, &labels[0], header, block.body, diags),
+            "locals" => {
+                for structure in block.body.into_iter() {
+                    match structure.into_attribute() {
+                        Ok(attr) => config.locals.push(Local {
+                            name: attr.key.as_str().to_string(),
+                            span: attr_span(file, &attr),
+                            expr: Expr {
+                                file,
+                                expr: attr.value,
+                            },
+                        }),
+                        Err(s) => diags.push(
+                            Diagnostic::error("blocks are not allowed inside locals")
+                                .at(s.as_block().and_then(|b| block_header_span(file, b)))
+                                .help("write each local as NAME = EXPRESSION"),
+                        ),
+                    }
+                }
+            }
+            "resource" => read_resource(config, file, &labels, &block, header, diags),
+            "output" => read_output(config, file, &labels[0], header, block.body, diags),
+            _ => unreachable!("label counts are only defined for known blocks"),
+        }
+    }
+}
+
+fn label_str(label: &BlockLabel) -> &str {
+    label.as_str()
+}
+
+fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnostics) {
+    for structure in body.into_iter() {
+        match structure.into_block() {
+            Ok(block) => match block.ident.as_str() {
+                "backend" => {
+                    let span = block_header_span(file, &block);
+                    let kind = block.labels.first().map(|l| label_str(l).to_string());
+                    match kind.as_deref() {
+                        Some("local") => {
+                            config.terraform.backend = Some(Backend {
+                                kind: "local".into(),
+                                body: block.body,
+                                file,
+                                span,
+                            })
+                        }
+                        Some(other) => diags.push(
+                            Diagnostic::error(format!("backend \"{other}\" is not supported yet"))
+                                .at(span)
+                                .help("use backend \"local\" { path = \"...\" }, or leave the backend out to keep state in state/<stack>.json"),
+                        ),
+                        None => diags.push(
+                            Diagnostic::error("a backend block needs its type as a label")
+                                .at(span)
+                                .help("write backend \"local\" { path = \"...\" }"),
+                        ),
+                    }
+                }
+                // Provider requirements and cloud settings are accepted and ignored: keel
+                // ships its AWS provider built in.
+                "required_providers" | "cloud" => {}
+                other => diags.push(
+                    Diagnostic::error(format!(
+                        "unsupported block \"{other}\" in terraform settings"
+                    ))
+                    .at(block_header_span(file, &block))
+                    .help("terraform blocks hold required_version, required_providers and backend"),
+                ),
+            },
+            Err(structure) => {
+                let attr = structure.into_attribute().expect("not a block");
+                match attr.key.as_str() {
+                    "required_version" => {
+                        config.terraform.required_version = Some(Expr {
+                            file,
+                            expr: attr.value,
+                        })
+                    }
+                    "experiments" => {}
+                    other => diags.push(
+                        Diagnostic::error(format!(
+                            "unsupported setting \"{other}\" in terraform block"
+                        ))
+                        .at(attr_span(file, &attr)),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn read_variable(
+    config: &mut Config,
+    file: FileId,
+    name: &str,
+    span: Option<Span>,
+    body: Body,
+    diags: &mut Diagnostics,
+) {
+    let mut var = Variable {
+        name: name.to_string(),
+        default: None,
+        description: None,
+        sensitive: false,
+        span,
+    };
+    for structure in body.into_iter() {
+        match structure.into_attribute() {
+            Ok(attr) => match attr.key.as_str() {
+                "default" => {
+                    var.default = Some(Expr {
+                        file,
+                        expr: attr.value,
+                    })
+                }
+                "description" => var.description = attr.value.as_str().map(str::to_string),
+                "sensitive" => var.sensitive = attr.value.as_bool().unwrap_or(false),
+                // Type constraints and nullability are checked by a later stage.
+                "type" | "nullable" | "ephemeral" => {}
+                other => diags.push(
+                    Diagnostic::error(format!(
+                        "unsupported argument \"{other}\" in variable \"{name}\""
+                    ))
+                    .at(attr_span(file, &attr))
+                    .help("variables take default, description, type, sensitive and nullable"),
+                ),
+            },
+            // validation blocks are accepted; checking them comes with the language work.
+            Err(s)
+                if s.as_block()
+                    .is_some_and(|b| b.ident.as_str() == "validation") => {}
+            Err(s) => diags.push(
+                Diagnostic::error(format!("unsupported block in variable \"{name}\""))
+                    .at(s.as_block().and_then(|b| block_header_span(file, b))),
+            ),
+        }
+    }
+    config.variables.push(var);
+}
+
+fn read_output(
+    config: &mut Config,
+    file: FileId,
+    name: &str,
+    span: Option<Span>,
+    body: Body,
+    diags: &mut Diagnostics,
+) {
+    let mut value = None;
+    let mut description = None;
+    let mut sensitive = false;
+    for structure in body.into_iter() {
+        match structure.into_attribute() {
+            Ok(attr) => match attr.key.as_str() {
+                "value" => {
+                    value = Some(Expr {
+                        file,
+                        expr: attr.value,
+                    })
+                }
+                "description" => description = attr.value.as_str().map(str::to_string),
+                "sensitive" => sensitive = attr.value.as_bool().unwrap_or(false),
+                "depends_on" => {}
+                other => diags.push(
+                    Diagnostic::error(format!(
+                        "unsupported argument \"{other}\" in output \"{name}\""
+                    ))
+                    .at(attr_span(file, &attr))
+                    .help("outputs take value, description and sensitive"),
+                ),
+            },
+            Err(s) => diags.push(
+                Diagnostic::error(format!("unsupported block in output \"{name}\""))
+                    .at(s.as_block().and_then(|b| block_header_span(file, b))),
+            ),
+        }
+    }
+    match value {
+        Some(value) => config.outputs.push(Output {
+            name: name.to_string(),
+            value,
+            description,
+            sensitive,
+            span,
+        }),
+        None => diags.push(
+            Diagnostic::error(format!("output \"{name}\" has no value"))
+                .at(span)
+                .help("add value = EXPRESSION"),
+        ),
+    }
+}
+
+fn read_resource(
+    config: &mut Config,
+    file: FileId,
+    labels: &[String],
+    block: &Block,
+    span: Option<Span>,
+    diags: &mut Diagnostics,
+) {
+    let mut body = Body::builder().build();
+    let mut depends_on = Vec::new();
+    let mut lifecycle = Lifecycle::default();
+    let name = format!("{}.{}", labels[0], labels[1]);
+    for structure in block.body.iter() {
+        if let Some(attr) = structure.as_attribute() {
+            match attr.key.as_str() {
+                "depends_on" => match attr.value.as_array() {
+                    Some(items) => depends_on.extend(items.iter().map(|e| Expr {
+                        file,
+                        expr: e.clone(),
+                    })),
+                    None => diags.push(
+                        Diagnostic::error("depends_on must be a list of resource references")
+                            .at(span_of(file, attr.value.span()))
+                            .help("write depends_on = [aws_vpc.main]"),
+                    ),
+                },
+                "count" | "for_each" | "provider" => diags.push(
+                    Diagnostic::error(format!(
+                        "\"{}\" in {name} is not supported yet",
+                        attr.key.as_str()
+                    ))
+                    .at(attr_span(file, attr))
+                    .help("write one resource block per instance for now"),
+                ),
+                _ => {
+                    body.push(attr.clone());
+                }
+            }
+        } else if let Some(inner) = structure.as_block() {
+            if inner.ident.as_str() == "lifecycle" {
+                read_lifecycle(file, &name, inner, &mut lifecycle, diags);
+            } else {
+                body.push(inner.clone());
+            }
+        }
+    }
+    config.resources.push(Resource {
+        type_: labels[0].clone(),
+        name: labels[1].clone(),
+        body,
+        file,
+        span,
+        type_span: block.labels.first().and_then(|l| span_of(file, l.span())),
+        depends_on,
+        lifecycle,
+    });
+}
+
+fn read_lifecycle(
+    file: FileId,
+    name: &str,
+    block: &Block,
+    lifecycle: &mut Lifecycle,
+    diags: &mut Diagnostics,
+) {
+    for attr in block.body.attributes() {
+        let bool_value = || {
+            attr.value.as_bool().ok_or_else(|| {
+                Diagnostic::error(format!(
+                    "{} in {name} must be true or false",
+                    attr.key.as_str()
+                ))
+                .at(span_of(file, attr.value.span()))
+            })
+        };
+        match attr.key.as_str() {
+            "prevent_destroy" => match bool_value() {
+                Ok(b) => lifecycle.prevent_destroy = b,
+                Err(d) => diags.push(d),
+            },
+            "create_before_destroy" => match bool_value() {
+                Ok(b) => lifecycle.create_before_destroy = Some(b),
+                Err(d) => diags.push(d),
+            },
+            "ignore_changes" => match attr.value.as_array() {
+                Some(items) => {
+                    for item in items.iter() {
+                        match item.as_variable() {
+                            Some(ident) => lifecycle.ignore_changes.push(ident.as_str().to_string()),
+                            None => match item.as_traversal() {
+                                Some(_) => diags.push(
+                                    Diagnostic::error("ignore_changes takes top-level attribute names")
+                                        .at(span_of(file, item.span())),
+                                ),
+                                None => diags.push(
+                                    Diagnostic::error("ignore_changes entries are attribute names, written without quotes")
+                                        .at(span_of(file, item.span())),
+                                ),
+                            },
+                        }
+                    }
+                }
+                None => diags.push(
+                    Diagnostic::error("ignore_changes must be a list of attribute names")
+                        .at(span_of(file, attr.value.span())),
+                ),
+            },
+            other => diags.push(
+                Diagnostic::error(format!(
+                    "unsupported lifecycle argument \"{other}\" in {name}"
+                ))
+                .at(attr_span(file, attr))
+                .help("lifecycle takes prevent_destroy, create_before_destroy and ignore_changes"),
+            ),
+        }
+    }
+}
+
+fn check_duplicates(config: &Config, sources: &SourceMap, diags: &mut Diagnostics) {
+    let mut seen: HashMap<String, Option<Span>> = HashMap::new();
+    let mut check = |key: String, span: &Option<Span>, what: &str| {
+        if let Some(first) = seen.get(&key) {
+            let mut d = Diagnostic::error(format!("{what} {key} is declared twice"))
+                .at(span.clone())
+                .label("second declaration");
+            if let Some(first) = first {
+                d = d.help(format!(
+                    "the first declaration is at {}; rename or remove one",
+                    sources.location(first)
+                ));
+            }
+            diags.push(d);
+        } else {
+            seen.insert(key, span.clone());
+        }
+    };
+    for r in &config.resources {
+        check(r.key(), &r.span, "resource");
+    }
+    for v in &config.variables {
+        check(format!("var.{}", v.name), &v.span, "variable");
+    }
+    for l in &config.locals {
+        check(format!("local.{}", l.name), &l.span, "local value");
+    }
+    for o in &config.outputs {
+        check(format!("output.{}", o.name), &o.span, "output");
+    }
+}

@@ -1,0 +1,565 @@
+//! Evaluating one HCL expression against the values known so far. Unknown values flow
+//! through operators, templates and functions: anything computed from an unknown is unknown.
+
+use super::Env;
+use super::functions;
+use crate::config::span_of;
+use crate::diag::{Diagnostic, FileId, suggest};
+use crate::value::{Value, format_number};
+use hcl_edit::Span as _;
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Directive, Element, Template};
+use std::collections::BTreeMap;
+
+/// What an expression can see: the environment plus names bound by `for` expressions.
+pub struct Ctx<'a> {
+    pub env: &'a Env,
+    pub file: FileId,
+    bindings: Vec<(String, Value)>,
+}
+
+type Result<T> = std::result::Result<T, Diagnostic>;
+
+impl<'a> Ctx<'a> {
+    pub fn new(env: &'a Env, file: FileId) -> Ctx<'a> {
+        Ctx {
+            env,
+            file,
+            bindings: Vec::new(),
+        }
+    }
+
+    fn err(&self, expr: &impl hcl_edit::Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(message).at(span_of(self.file, expr.span()))
+    }
+
+    pub fn eval(&mut self, expr: &Expression) -> Result<Value> {
+        Ok(match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(b) => Value::Bool(*b.value()),
+            Expression::Number(n) => Value::Number(n.value().as_f64().unwrap_or(0.0)),
+            Expression::String(s) => Value::String(s.value().clone()),
+            Expression::Array(items) => {
+                Value::List(items.iter().map(|e| self.eval(e)).collect::<Result<_>>()?)
+            }
+            Expression::Object(obj) => {
+                let mut map = BTreeMap::new();
+                for (k, v) in obj.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(i) => i.as_str().to_string(),
+                        ObjectKey::Expression(e) => match self.eval(e)? {
+                            Value::String(s) => s,
+                            Value::Number(n) => format_number(n),
+                            Value::Bool(b) => b.to_string(),
+                            Value::Unknown => return Ok(Value::Unknown),
+                            other => {
+                                return Err(self.err(
+                                    e,
+                                    format!(
+                                        "an object key must be a string, not {}",
+                                        other.type_name()
+                                    ),
+                                ));
+                            }
+                        },
+                    };
+                    map.insert(key, self.eval(v.expr())?);
+                }
+                Value::Map(map)
+            }
+            Expression::StringTemplate(t) => self.template(t)?,
+            Expression::HeredocTemplate(h) => self.template(&h.template)?,
+            Expression::Parenthesis(p) => self.eval(p.inner())?,
+            Expression::Variable(v) => self.root(v.as_str(), expr)?,
+            Expression::Conditional(c) => match self.eval(&c.cond_expr)? {
+                Value::Bool(true) => self.eval(&c.true_expr)?,
+                Value::Bool(false) => self.eval(&c.false_expr)?,
+                Value::Unknown => Value::Unknown,
+                other => {
+                    return Err(self.err(
+                        &c.cond_expr,
+                        format!(
+                            "a condition must be true or false, not {}",
+                            other.type_name()
+                        ),
+                    ));
+                }
+            },
+            Expression::FuncCall(f) => {
+                let name = f.name.name.as_str();
+                if name == "try" || name == "can" {
+                    return functions::try_can(self, name, f);
+                }
+                let args = f
+                    .args
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<Vec<_>>>()?;
+                functions::call(name, args, f.args.expand_final())
+                    .map_err(|msg| self.err(expr, format!("{name}(): {msg}")))?
+            }
+            Expression::Traversal(t) => {
+                let (mut value, skip) = match &t.expr {
+                    Expression::Variable(v) if !self.is_bound(v.as_str()) => {
+                        self.traversal_root(v.as_str(), t)?
+                    }
+                    other => (self.eval(other)?, 0),
+                };
+                let mut splat = false;
+                for op in t.operators.iter().skip(skip) {
+                    value = match op.value() {
+                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                            splat = true;
+                            match value {
+                                Value::Null => Value::List(vec![]),
+                                Value::List(_) | Value::Unknown => value,
+                                other => Value::List(vec![other]),
+                            }
+                        }
+                        TraversalOperator::GetAttr(name) if splat => match value {
+                            Value::List(items) => Value::List(
+                                items
+                                    .into_iter()
+                                    .map(|v| self.get_attr(v, name.as_str(), op))
+                                    .collect::<Result<_>>()?,
+                            ),
+                            other => other,
+                        },
+                        TraversalOperator::GetAttr(name) => {
+                            self.get_attr(value, name.as_str(), op)?
+                        }
+                        TraversalOperator::Index(e) => {
+                            let key = self.eval(e)?;
+                            self.index(value, key, e)?
+                        }
+                        TraversalOperator::LegacyIndex(n) => {
+                            self.index(value, Value::Number(*n.value() as f64), op)?
+                        }
+                    };
+                }
+                value
+            }
+            Expression::UnaryOp(u) => {
+                let v = self.eval(&u.expr)?;
+                match (u.operator.value(), v) {
+                    (_, Value::Unknown) => Value::Unknown,
+                    (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
+                    (UnaryOperator::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (op, v) => {
+                        return Err(self.err(
+                            expr,
+                            format!(
+                                "operator {} does not apply to {}",
+                                op.as_str(),
+                                v.type_name()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Expression::BinaryOp(b) => self.binary(expr, b)?,
+            Expression::ForExpr(f) => self.for_expr(f)?,
+        })
+    }
+
+    fn is_bound(&self, name: &str) -> bool {
+        self.bindings.iter().any(|(n, _)| n == name)
+    }
+
+    /// A bare identifier: a `for` variable, or a mistake.
+    fn root(&self, name: &str, expr: &Expression) -> Result<Value> {
+        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        Err(self.err(expr, format!("unknown name \"{name}\"")).help(
+            "references look like var.NAME, local.NAME or TYPE.NAME.ATTRIBUTE; strings need quotes",
+        ))
+    }
+
+    /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `path.module`; returns the value and how many
+    /// traversal operators it used.
+    fn traversal_root(&self, root: &str, t: &hcl_edit::expr::Traversal) -> Result<(Value, usize)> {
+        let first = t.operators.first().and_then(|op| match op.value() {
+            TraversalOperator::GetAttr(a) => Some(a.as_str()),
+            _ => None,
+        });
+        let Some(first) = first else {
+            return Err(self.err(t, format!("\"{root}\" must be followed by .NAME")));
+        };
+        let here = || span_of(self.file, t.span());
+        let found = match root {
+            "var" => self.env.vars.get(first).cloned().ok_or_else(|| {
+                let mut d =
+                    Diagnostic::error(format!("reference to undeclared variable var.{first}"))
+                        .at(here());
+                if let Some(s) = suggest(first, self.env.vars.keys().map(String::as_str)) {
+                    d = d.help(format!("did you mean var.{s}?"));
+                } else {
+                    d = d.help(format!("declare it with variable \"{first}\" {{}}"));
+                }
+                d
+            })?,
+            "local" => self.env.locals.get(first).cloned().ok_or_else(|| {
+                let mut d =
+                    Diagnostic::error(format!("reference to undeclared local value local.{first}"))
+                        .at(here());
+                if let Some(s) = suggest(first, self.env.locals.keys().map(String::as_str)) {
+                    d = d.help(format!("did you mean local.{s}?"));
+                }
+                d
+            })?,
+            "path" => match first {
+                "module" | "root" => Value::String(self.env.path_module.clone()),
+                "cwd" => Value::String(self.env.path_cwd.clone()),
+                other => {
+                    return Err(self
+                        .err(t, format!("path.{other} does not exist"))
+                        .help("use path.module, path.root or path.cwd"));
+                }
+            },
+            "terraform" => match first {
+                "workspace" => Value::str("default"),
+                other => return Err(self.err(t, format!("terraform.{other} does not exist"))),
+            },
+            "count" | "each" | "self" | "data" | "module" => {
+                return Err(self.err(t, format!("\"{root}.{first}\" is not supported yet")));
+            }
+            type_ => {
+                let key = format!("{type_}.{first}");
+                self.env.resources.get(&key).cloned().ok_or_else(|| {
+                    let mut d =
+                        Diagnostic::error(format!("reference to undeclared resource {key}"))
+                            .at(here());
+                    if let Some(s) = suggest(&key, self.env.resources.keys().map(String::as_str)) {
+                        d = d.help(format!("did you mean {s}?"));
+                    }
+                    d
+                })?
+            }
+        };
+        Ok((found, 1))
+    }
+
+    fn get_attr(&self, value: Value, name: &str, at: &impl hcl_edit::Span) -> Result<Value> {
+        match value {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Map(mut map) => map.remove(name).ok_or_else(|| {
+                let mut d = self.err(at, format!("this object has no attribute \"{name}\""));
+                if let Some(s) = suggest(name, map.keys().map(String::as_str)) {
+                    d = d.help(format!("did you mean \"{s}\"?"));
+                }
+                d
+            }),
+            Value::Null => Err(self.err(at, format!("cannot read \"{name}\" of a null value"))),
+            other => Err(self.err(
+                at,
+                format!(
+                    "cannot read attribute \"{name}\" of a {}",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+
+    fn index(&self, value: Value, key: Value, at: &impl hcl_edit::Span) -> Result<Value> {
+        match (value, key) {
+            (Value::Unknown, _) | (_, Value::Unknown) => Ok(Value::Unknown),
+            (Value::List(items), Value::Number(n)) => {
+                let len = items.len();
+                items
+                    .into_iter()
+                    .nth(n as usize)
+                    .filter(|_| n >= 0.0 && n.fract() == 0.0)
+                    .ok_or_else(|| {
+                        self.err(
+                            at,
+                            format!(
+                                "index {} is out of range for a list of {len}",
+                                format_number(n)
+                            ),
+                        )
+                    })
+            }
+            (Value::Map(mut map), Value::String(k)) => map
+                .remove(&k)
+                .ok_or_else(|| self.err(at, format!("this map has no key \"{k}\""))),
+            (Value::Map(mut map), Value::Number(n)) => {
+                map.remove(&format_number(n)).ok_or_else(|| {
+                    self.err(at, format!("this map has no key \"{}\"", format_number(n)))
+                })
+            }
+            (v, k) => Err(self.err(
+                at,
+                format!("cannot index a {} with a {}", v.type_name(), k.type_name()),
+            )),
+        }
+    }
+
+    fn template(&mut self, t: &Template) -> Result<Value> {
+        // "${x}" alone keeps x's type, as in Terraform.
+        let elements: Vec<&Element> = t.iter().collect();
+        if let [Element::Interpolation(i)] = elements.as_slice() {
+            return self.eval(&i.expr);
+        }
+        let mut out = String::new();
+        let mut unknown = false;
+        self.render(t, &mut out, &mut unknown)?;
+        Ok(if unknown {
+            Value::Unknown
+        } else {
+            Value::String(out)
+        })
+    }
+
+    fn render(&mut self, t: &Template, out: &mut String, unknown: &mut bool) -> Result<()> {
+        for element in t.iter() {
+            match element {
+                Element::Literal(s) => out.push_str(s.value()),
+                Element::Interpolation(i) => {
+                    let v = self.eval(&i.expr)?;
+                    match to_template_string(&v) {
+                        Some(Some(s)) => out.push_str(&s),
+                        Some(None) => *unknown = true,
+                        None => {
+                            return Err(self
+                                .err(
+                                    &i.expr,
+                                    format!("cannot put a {} into a string", v.type_name()),
+                                )
+                                .help("convert it first, e.g. with jsonencode() or join()"));
+                        }
+                    }
+                }
+                Element::Directive(d) => match d.as_ref() {
+                    Directive::If(d) => match self.eval(&d.if_expr.cond_expr)? {
+                        Value::Bool(true) => self.render(&d.if_expr.template, out, unknown)?,
+                        Value::Bool(false) => {
+                            if let Some(e) = &d.else_expr {
+                                self.render(&e.template, out, unknown)?;
+                            }
+                        }
+                        Value::Unknown => *unknown = true,
+                        other => {
+                            return Err(self.err(
+                                &d.if_expr.cond_expr,
+                                format!(
+                                    "a condition must be true or false, not {}",
+                                    other.type_name()
+                                ),
+                            ));
+                        }
+                    },
+                    Directive::For(d) => {
+                        let f = &d.for_expr;
+                        let items = self.eval(&f.collection_expr)?;
+                        let pairs = match iter_pairs(items) {
+                            Some(Some(pairs)) => pairs,
+                            Some(None) => {
+                                *unknown = true;
+                                continue;
+                            }
+                            None => {
+                                return Err(
+                                    self.err(&f.collection_expr, "for needs a list or a map")
+                                );
+                            }
+                        };
+                        for (k, v) in pairs {
+                            let before = self.bindings.len();
+                            if let Some(kv) = &f.key_var {
+                                self.bindings.push((kv.as_str().to_string(), k));
+                            }
+                            self.bindings.push((f.value_var.as_str().to_string(), v));
+                            let r = self.render(&f.template, out, unknown);
+                            self.bindings.truncate(before);
+                            r?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, expr: &Expression, b: &hcl_edit::expr::BinaryOp) -> Result<Value> {
+        use BinaryOperator::*;
+        let op = *b.operator.value();
+        let lhs = self.eval(&b.lhs_expr)?;
+        // Short-circuit logic, as HCL does for a known left side.
+        match (op, &lhs) {
+            (And, Value::Bool(false)) => return Ok(Value::Bool(false)),
+            (Or, Value::Bool(true)) => return Ok(Value::Bool(true)),
+            _ => {}
+        }
+        let rhs = self.eval(&b.rhs_expr)?;
+        if lhs == Value::Unknown || rhs == Value::Unknown {
+            return Ok(Value::Unknown);
+        }
+        let mismatch = |this: &Self, l: &Value, r: &Value| {
+            this.err(
+                expr,
+                format!(
+                    "operator {} does not apply to {} and {}",
+                    op.as_str(),
+                    l.type_name(),
+                    r.type_name()
+                ),
+            )
+        };
+        Ok(match op {
+            Eq => Value::Bool(lhs == rhs),
+            NotEq => Value::Bool(lhs != rhs),
+            And | Or => match (&lhs, &rhs) {
+                (Value::Bool(l), Value::Bool(r)) => {
+                    Value::Bool(if op == And { *l && *r } else { *l || *r })
+                }
+                _ => return Err(mismatch(self, &lhs, &rhs)),
+            },
+            _ => {
+                let (Some(l), Some(r)) = (to_number(&lhs), to_number(&rhs)) else {
+                    return Err(mismatch(self, &lhs, &rhs));
+                };
+                match op {
+                    Less => Value::Bool(l < r),
+                    LessEq => Value::Bool(l <= r),
+                    Greater => Value::Bool(l > r),
+                    GreaterEq => Value::Bool(l >= r),
+                    Plus => Value::Number(l + r),
+                    Minus => Value::Number(l - r),
+                    Mul => Value::Number(l * r),
+                    Div if r == 0.0 => return Err(self.err(expr, "division by zero")),
+                    Div => Value::Number(l / r),
+                    Mod if r == 0.0 => return Err(self.err(expr, "modulo by zero")),
+                    Mod => Value::Number(l % r),
+                    _ => unreachable!("all operators are matched above"),
+                }
+            }
+        })
+    }
+
+    fn for_expr(&mut self, f: &hcl_edit::expr::ForExpr) -> Result<Value> {
+        let collection = self.eval(&f.intro.collection_expr)?;
+        let pairs = match iter_pairs(collection) {
+            Some(Some(pairs)) => pairs,
+            Some(None) => return Ok(Value::Unknown),
+            None => return Err(self.err(&f.intro.collection_expr, "for needs a list or a map")),
+        };
+        let mut list = Vec::new();
+        let mut map: BTreeMap<String, Value> = BTreeMap::new();
+        let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let before = self.bindings.len();
+            if let Some(kv) = &f.intro.key_var {
+                self.bindings.push((kv.as_str().to_string(), k));
+            }
+            self.bindings
+                .push((f.intro.value_var.as_str().to_string(), v));
+            let result = (|| -> Result<Option<(Option<Value>, Value)>> {
+                if let Some(c) = &f.cond {
+                    match self.eval(&c.expr)? {
+                        Value::Bool(true) => {}
+                        Value::Bool(false) => return Ok(None),
+                        Value::Unknown => return Ok(Some((None, Value::Unknown))),
+                        other => {
+                            return Err(self.err(
+                                &c.expr,
+                                format!(
+                                    "an if clause must be true or false, not {}",
+                                    other.type_name()
+                                ),
+                            ));
+                        }
+                    }
+                }
+                let key = match &f.key_expr {
+                    Some(k) => Some(self.eval(k)?),
+                    None => None,
+                };
+                Ok(Some((key, self.eval(&f.value_expr)?)))
+            })();
+            self.bindings.truncate(before);
+            match result? {
+                None => {}
+                Some((None, value)) => list.push(value),
+                Some((Some(key), value)) => {
+                    let key = match key {
+                        Value::String(s) => s,
+                        Value::Number(n) => format_number(n),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Unknown => return Ok(Value::Unknown),
+                        other => {
+                            return Err(self.err(
+                                f.key_expr.as_ref().expect("key present"),
+                                format!("a for key must be a string, not {}", other.type_name()),
+                            ));
+                        }
+                    };
+                    if f.grouping {
+                        grouped.entry(key).or_default().push(value);
+                    } else if map.insert(key.clone(), value).is_some() {
+                        return Err(self
+                            .err(
+                                f.key_expr.as_ref().expect("key present"),
+                                format!("duplicate key \"{key}\" in for expression"),
+                            )
+                            .help("add ... after the value to group values by key"));
+                    }
+                }
+            }
+        }
+        Ok(if f.key_expr.is_some() {
+            if f.grouping {
+                Value::Map(
+                    grouped
+                        .into_iter()
+                        .map(|(k, v)| (k, Value::List(v)))
+                        .collect(),
+                )
+            } else {
+                Value::Map(map)
+            }
+        } else {
+            Value::List(list)
+        })
+    }
+}
+
+/// Key/value pairs of a collection; `Some(None)` when it is unknown, `None` when not a collection.
+fn iter_pairs(v: Value) -> Option<Option<Vec<(Value, Value)>>> {
+    match v {
+        Value::Unknown => Some(None),
+        Value::List(items) => Some(Some(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+        )),
+        Value::Map(map) => Some(Some(
+            map.into_iter()
+                .map(|(k, v)| (Value::String(k), v))
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+/// `Some(Some(s))` for a printable value, `Some(None)` for unknown, `None` for a collection.
+pub fn to_template_string(v: &Value) -> Option<Option<String>> {
+    match v {
+        Value::String(s) => Some(Some(s.clone())),
+        Value::Number(n) => Some(Some(format_number(*n))),
+        Value::Bool(b) => Some(Some(b.to_string())),
+        Value::Null => Some(Some(String::new())),
+        Value::Unknown => Some(None),
+        Value::List(_) | Value::Map(_) => None,
+    }
+}
+
+pub fn to_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => Some(*n),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,438 @@
+//! A resource block's body, checked against its type's schema and evaluated into one object.
+
+use super::{Ctx, Env, ProviderSettings};
+use crate::addr::ResourceAddr;
+use crate::config::{Config, ProviderBlock, Resource, attr_span, block_header_span, span_of};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::providers::schema::{Attr, BlockType, Mode, Ty};
+use crate::providers::{schema, supported_types};
+use crate::value::{Value, format_number};
+use hcl_edit::Span as _;
+use hcl_edit::structure::Body;
+use std::collections::BTreeMap;
+
+/// Tag keys keel puts on everything it creates.
+pub const TAG_STACK: &str = "keel:stack";
+pub const TAG_ADDRESS: &str = "keel:address";
+
+/// Evaluates a resource's body into its configured attributes: everything the user set,
+/// defaults for what they left out, and `tags_all` with keel's ownership tags.
+pub fn resource_config(
+    config: &Config,
+    res: &Resource,
+    addr: &ResourceAddr,
+    env: &Env,
+    provider: &ProviderSettings,
+) -> Result<Value, Diagnostics> {
+    let Some(schema) = schema(&res.type_) else {
+        let supported = supported_types();
+        let mut d = Diagnostic::error(format!(
+            "keel does not support resource type \"{}\"",
+            res.type_
+        ))
+        .at(res.type_span.clone().or(res.span.clone()))
+        .label("unsupported type");
+        d = match suggest(&res.type_, supported.iter().copied()) {
+            Some(s) => d.help(format!(
+                "did you mean \"{s}\"? Supported types: {}",
+                supported.join(", ")
+            )),
+            None => d.help(format!("supported types: {}", supported.join(", "))),
+        };
+        return Err(d.into());
+    };
+    let mut diags = Diagnostics::default();
+    let mut map = eval_body(
+        &res.body,
+        res.file,
+        schema.attrs,
+        schema.blocks,
+        &res.key(),
+        res.span.clone(),
+        env,
+        &mut diags,
+    );
+    if schema.taggable {
+        let tags = map.get("tags").cloned().unwrap_or(Value::Null);
+        if let Some(m) = tags.as_map() {
+            if let Some(bad) = m.keys().find(|k| k.starts_with("keel:")) {
+                let at = res
+                    .body
+                    .get_attribute("tags")
+                    .and_then(|a| span_of(res.file, a.value.span()));
+                diags.push(
+                    Diagnostic::error(format!(
+                        "tag \"{bad}\" in {} uses keel's reserved prefix",
+                        res.key()
+                    ))
+                    .at(at)
+                    .help("keel sets keel:stack and keel:address itself; choose another key"),
+                );
+            }
+        }
+        let tags_all = match tags {
+            Value::Unknown => Value::Unknown,
+            other => {
+                let mut all: BTreeMap<String, Value> = provider
+                    .default_tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::str(v)))
+                    .collect();
+                if let Some(m) = other.as_map() {
+                    all.extend(m.clone());
+                }
+                all.insert(TAG_STACK.into(), Value::str(&config.stack));
+                all.insert(TAG_ADDRESS.into(), Value::str(addr.to_string()));
+                if all.values().any(Value::has_unknown) {
+                    Value::Unknown
+                } else {
+                    Value::Map(all)
+                }
+            }
+        };
+        map.insert("tags_all".into(), tags_all);
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(Value::Map(map))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn eval_body(
+    body: &Body,
+    file: FileId,
+    attrs: &[Attr],
+    blocks: &[BlockType],
+    what: &str,
+    header: Option<Span>,
+    env: &Env,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, Value> {
+    let mut map = BTreeMap::new();
+    let names = || {
+        attrs
+            .iter()
+            .filter(|a| a.settable())
+            .map(|a| a.name)
+            .chain(blocks.iter().map(|b| b.name))
+    };
+    for attr in body.attributes() {
+        let key = attr.key.as_str();
+        let Some(schema) = attrs.iter().find(|a| a.name == key) else {
+            let mut d = Diagnostic::error(format!("unsupported argument \"{key}\" in {what}"))
+                .at(attr_span(file, attr))
+                .label("not an argument of this type");
+            d = match suggest(key, names()) {
+                Some(s) => d.help(format!("did you mean \"{s}\"?")),
+                None => d.help(format!(
+                    "arguments of {what}: {}",
+                    names().collect::<Vec<_>>().join(", ")
+                )),
+            };
+            diags.push(d);
+            continue;
+        };
+        if schema.mode == Mode::Computed {
+            diags.push(
+                Diagnostic::error(format!(
+                    "\"{key}\" in {what} is set by AWS and cannot be configured"
+                ))
+                .at(attr_span(file, attr))
+                .help(format!("remove it; read it elsewhere as {what}.{key}")),
+            );
+            continue;
+        }
+        if blocks.iter().any(|b| b.name == key) {
+            diags.push(
+                Diagnostic::error(format!("\"{key}\" in {what} is a block, not an argument"))
+                    .at(attr_span(file, attr))
+                    .help(format!("write it as {key} {{ ... }}")),
+            );
+            continue;
+        }
+        match Ctx::new(env, file).eval(&attr.value) {
+            Ok(v) => match coerce(v, schema.ty) {
+                Ok(v) => {
+                    map.insert(key.to_string(), v);
+                }
+                Err(msg) => diags.push(
+                    Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                        .at(span_of(file, attr.value.span())),
+                ),
+            },
+            Err(d) => diags.push(d),
+        }
+    }
+    for block in body.blocks() {
+        let key = block.ident.as_str();
+        match blocks.iter().find(|b| b.name == key) {
+            Some(bt) => {
+                let inner = eval_body(
+                    &block.body,
+                    file,
+                    bt.attrs,
+                    bt.blocks,
+                    &format!("{what}.{key}"),
+                    block_header_span(file, block),
+                    env,
+                    diags,
+                );
+                let list = map
+                    .entry(key.to_string())
+                    .or_insert_with(|| Value::List(vec![]));
+                if let Value::List(items) = list {
+                    items.push(Value::Map(inner));
+                    if let Some(max) = bt.max_items {
+                        if items.len() > max {
+                            diags.push(
+                                Diagnostic::error(format!(
+                                    "{what} takes at most {max} \"{key}\" block(s)"
+                                ))
+                                .at(block_header_span(file, block)),
+                            );
+                        }
+                    }
+                }
+            }
+            None => {
+                let mut d = Diagnostic::error(format!("unsupported block \"{key}\" in {what}"))
+                    .at(block_header_span(file, block));
+                if let Some(s) = suggest(key, names()) {
+                    d = d.help(format!("did you mean \"{s}\"?"));
+                }
+                diags.push(d);
+            }
+        }
+    }
+    for a in attrs {
+        if map.contains_key(a.name) {
+            continue;
+        }
+        match a.mode {
+            Mode::Required => diags.push(
+                Diagnostic::error(format!(
+                    "{what} is missing the required argument \"{}\"",
+                    a.name
+                ))
+                .at(header.clone())
+                .help(format!("add {} = ...", a.name)),
+            ),
+            Mode::Optional => {
+                map.insert(
+                    a.name.to_string(),
+                    a.default.map(|d| d.value()).unwrap_or(Value::Null),
+                );
+            }
+            Mode::OptionalComputed | Mode::Computed => {}
+        }
+    }
+    for b in blocks {
+        let n = map
+            .get(b.name)
+            .and_then(Value::as_list)
+            .map(<[Value]>::len)
+            .unwrap_or(0);
+        if n < b.min_items {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{what} needs at least {} \"{}\" block(s)",
+                    b.min_items, b.name
+                ))
+                .at(header.clone())
+                .help(format!("add {} {{ ... }}", b.name)),
+            );
+        }
+        map.entry(b.name.to_string())
+            .or_insert_with(|| Value::List(vec![]));
+    }
+    map
+}
+
+/// Converts a value to an attribute's type the way Terraform does ("8" is a fine number).
+fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
+    match (ty, v) {
+        (_, Value::Unknown) => Ok(Value::Unknown),
+        (_, Value::Null) => Ok(Value::Null),
+        (Ty::String, Value::String(s)) => Ok(Value::String(s)),
+        (Ty::String, Value::Number(n)) => Ok(Value::String(format_number(n))),
+        (Ty::String, Value::Bool(b)) => Ok(Value::String(b.to_string())),
+        (Ty::Bool, Value::Bool(b)) => Ok(Value::Bool(b)),
+        (Ty::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+        (Ty::Number, Value::Number(n)) => Ok(Value::Number(n)),
+        (Ty::Number, Value::String(s)) if s.trim().parse::<f64>().is_ok() => {
+            Ok(Value::Number(s.trim().parse().expect("checked")))
+        }
+        (Ty::StringMap, Value::Map(m)) => Ok(Value::Map(
+            m.into_iter()
+                .map(|(k, v)| coerce(v, Ty::String).map(|v| (k, v)))
+                .collect::<Result<_, _>>()?,
+        )),
+        (Ty::StringList, Value::List(items)) => Ok(Value::List(
+            items
+                .into_iter()
+                .map(|v| coerce(v, Ty::String))
+                .collect::<Result<_, _>>()?,
+        )),
+        (ty, v) => Err(format!(
+            "expected {}, got {} {}",
+            match ty {
+                Ty::String => "a string",
+                Ty::Bool => "true or false",
+                Ty::Number => "a number",
+                Ty::StringMap => "a map of strings",
+                Ty::StringList => "a list of strings",
+            },
+            match v {
+                Value::List(_) | Value::Map(_) => "a",
+                _ => "",
+            },
+            if matches!(v, Value::List(_) | Value::Map(_)) {
+                v.type_name().to_string()
+            } else {
+                v.to_hcl()
+            },
+        )),
+    }
+}
+
+/// A resource's full object: configured attributes, then computed ones from `prior` (the
+/// recorded state) or unknown when there is none.
+pub fn computed_value(type_: &str, config: &Value, prior: Option<&Value>) -> Value {
+    let mut map = config.as_map().cloned().unwrap_or_default();
+    if let Some(schema) = schema(type_) {
+        for a in schema.attrs {
+            let configured = map.get(a.name).is_some_and(|v| !v.is_null());
+            if configured {
+                continue;
+            }
+            match a.mode {
+                Mode::Computed | Mode::OptionalComputed => {
+                    let v = prior
+                        .map(|p| p.get(a.name).clone())
+                        .unwrap_or(Value::Unknown);
+                    map.insert(a.name.to_string(), v);
+                }
+                Mode::Required | Mode::Optional => {
+                    map.entry(a.name.to_string()).or_insert(Value::Null);
+                }
+            }
+        }
+    }
+    Value::Map(map)
+}
+
+/// Evaluates `provider "aws" { ... }`.
+pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSettings, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut out = ProviderSettings::default();
+    if p.name != "aws" {
+        return Err(
+            Diagnostic::error(format!("provider \"{}\" is not supported", p.name))
+                .at(p.span.clone())
+                .help("keel has one built-in provider: aws")
+                .into(),
+        );
+    }
+    let string = |expr: &hcl_edit::expr::Expression, diags: &mut Diagnostics| -> Option<String> {
+        match Ctx::new(env, p.file).eval(expr) {
+            Ok(Value::String(s)) => Some(s),
+            Ok(Value::Null) => None,
+            Ok(other) => {
+                diags.push(
+                    Diagnostic::error(format!("expected a string, got {}", other.to_hcl()))
+                        .at(span_of(p.file, expr.span())),
+                );
+                None
+            }
+            Err(d) => {
+                diags.push(d);
+                None
+            }
+        }
+    };
+    for attr in p.body.attributes() {
+        match attr.key.as_str() {
+            "region" => out.region = string(&attr.value, &mut diags),
+            "endpoint" => out.endpoint = string(&attr.value, &mut diags),
+            "s3_use_path_style" => match Ctx::new(env, p.file).eval(&attr.value) {
+                Ok(Value::Bool(b)) => out.s3_use_path_style = Some(b),
+                Ok(_) => diags.push(Diagnostic::error("s3_use_path_style must be true or false").at(attr_span(p.file, attr))),
+                Err(d) => diags.push(d),
+            },
+            // Accepted for Terraform compatibility; keel reads credentials from the standard chain.
+            "alias" | "profile" | "skip_credentials_validation" | "skip_metadata_api_check"
+            | "skip_requesting_account_id" | "skip_region_validation" | "max_retries" => {}
+            "access_key" | "secret_key" | "token" => diags.push(
+                Diagnostic::error(format!("\"{}\" in the provider block would put a secret in the stack's files", attr.key.as_str()))
+                    .at(attr_span(p.file, attr))
+                    .help("remove it and use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, or an instance role"),
+            ),
+            other => {
+                let known = ["region", "endpoint", "s3_use_path_style", "profile", "alias"];
+                let mut d = Diagnostic::error(format!("unsupported argument \"{other}\" in provider \"aws\""))
+                    .at(attr_span(p.file, attr));
+                if let Some(s) = suggest(other, known) {
+                    d = d.help(format!("did you mean \"{s}\"?"));
+                }
+                diags.push(d);
+            }
+        }
+    }
+    for block in p.body.blocks() {
+        match block.ident.as_str() {
+            "default_tags" => {
+                if let Some(attr) = block.body.get_attribute("tags") {
+                    match Ctx::new(env, p.file).eval(&attr.value) {
+                        Ok(Value::Map(m)) => {
+                            for (k, v) in m {
+                                match v {
+                                    Value::String(s) => {
+                                        out.default_tags.insert(k, s);
+                                    }
+                                    other => diags.push(
+                                        Diagnostic::error(format!(
+                                            "default tag \"{k}\" must be a known string, got {}",
+                                            other.to_hcl()
+                                        ))
+                                        .at(span_of(p.file, attr.value.span())),
+                                    ),
+                                }
+                            }
+                        }
+                        Ok(other) => diags.push(
+                            Diagnostic::error(format!(
+                                "default_tags.tags must be a map, got {}",
+                                other.to_hcl()
+                            ))
+                            .at(span_of(p.file, attr.value.span())),
+                        ),
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+            "endpoints" => {
+                // endpoints { ec2 = "...", s3 = "..." }: keel uses one endpoint for all services.
+                for attr in block.body.attributes() {
+                    if let Some(s) = string(&attr.value, &mut diags) {
+                        out.endpoint.get_or_insert(s);
+                    }
+                }
+            }
+            "assume_role" => diags.push(
+                Diagnostic::error("assume_role is not supported yet")
+                    .at(block_header_span(p.file, block))
+                    .help("use AWS_PROFILE with a role_arn in ~/.aws/config"),
+            ),
+            other => diags.push(
+                Diagnostic::error(format!("unsupported block \"{other}\" in provider \"aws\""))
+                    .at(block_header_span(p.file, block)),
+            ),
+        }
+    }
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok(out)
+    }
+}

@@ -1,0 +1,222 @@
+//! Attribute diffs: which configured attributes differ from what state recorded, compared
+//! by schema so that leaving an optional attribute out matches its zero value, and an
+//! attribute the cloud chooses is never a change.
+
+use crate::providers::schema::{Attr, BlockType, Mode, ResourceSchema, Ty};
+use crate::value::Value;
+
+/// One top-level attribute (or nested block) that changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrChange {
+    pub name: String,
+    pub before: Value,
+    pub after: Value,
+    /// Changing it replaces the resource.
+    pub forces_replacement: bool,
+}
+
+/// The changed top-level attributes and blocks of one resource, in schema order.
+pub fn diff(
+    schema: &ResourceSchema,
+    config: &Value,
+    prior: &Value,
+    ignore: &[String],
+) -> Vec<AttrChange> {
+    let ignored = |name: &str| {
+        ignore
+            .iter()
+            .any(|i| i == name || i == "all" || (name == "tags_all" && i == "tags"))
+    };
+    let mut out = Vec::new();
+    for a in schema.attrs {
+        if ignored(a.name) {
+            continue;
+        }
+        // tags_all is computed from tags and the provider's default tags, so it is compared
+        // even though the user cannot set it.
+        if a.mode == Mode::Computed && a.name != "tags_all" {
+            continue;
+        }
+        let Some(c) = config.get_opt(a.name) else {
+            continue;
+        };
+        let p = prior.get(a.name);
+        if !attr_equal(a, c, p) {
+            out.push(AttrChange {
+                name: a.name.to_string(),
+                before: p.clone(),
+                after: c.clone(),
+                forces_replacement: a.force_new,
+            });
+        }
+    }
+    for b in schema.blocks {
+        if ignored(b.name) {
+            continue;
+        }
+        let c = config.get(b.name);
+        let p = prior.get(b.name);
+        if !blocks_equal(b, c, p) {
+            out.push(AttrChange {
+                name: b.name.to_string(),
+                before: p.clone(),
+                after: c.clone(),
+                forces_replacement: b.force_new,
+            });
+        }
+    }
+    out
+}
+
+fn attr_equal(a: &Attr, c: &Value, p: &Value) -> bool {
+    if c.has_unknown() {
+        return false;
+    }
+    if c.is_null() {
+        return match a.mode {
+            // The cloud chooses when the configuration does not.
+            Mode::OptionalComputed | Mode::Computed => true,
+            _ => is_zero(p, a.ty),
+        };
+    }
+    match a.ty {
+        Ty::StringMap | Ty::StringList => c == p || (is_zero(c, a.ty) && is_zero(p, a.ty)),
+        _ => c == p,
+    }
+}
+
+/// Null and the type's empty value are the same to AWS.
+fn is_zero(v: &Value, ty: Ty) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b && ty == Ty::Bool,
+        Value::String(s) => s.is_empty() && ty == Ty::String,
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+fn blocks_equal(b: &BlockType, c: &Value, p: &Value) -> bool {
+    let empty = [];
+    let cs = c.as_list().unwrap_or(&empty);
+    let ps = p.as_list().unwrap_or(&empty);
+    if cs.len() != ps.len() {
+        return false;
+    }
+    cs.iter().zip(ps).all(|(c, p)| {
+        b.attrs.iter().all(|a| match c.get_opt(a.name) {
+            Some(cv) => attr_equal(a, cv, p.get(a.name)),
+            None => true,
+        }) && b
+            .blocks
+            .iter()
+            .all(|inner| blocks_equal(inner, c.get(inner.name), p.get(inner.name)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::schema;
+    use std::collections::BTreeMap;
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn an_unchanged_subnet_has_no_diff() {
+        let s = schema("aws_subnet").unwrap();
+        let config = obj(&[
+            ("vpc_id", Value::str("vpc-1")),
+            ("cidr_block", Value::str("10.0.1.0/24")),
+            ("map_public_ip_on_launch", Value::Bool(false)),
+            ("tags", Value::Null),
+        ]);
+        let prior = obj(&[
+            ("vpc_id", Value::str("vpc-1")),
+            ("cidr_block", Value::str("10.0.1.0/24")),
+            ("availability_zone", Value::str("us-east-1a")),
+            ("map_public_ip_on_launch", Value::Bool(false)),
+            ("tags", Value::Map(BTreeMap::new())),
+        ]);
+        assert!(diff(s, &config, &prior, &[]).is_empty());
+    }
+
+    #[test]
+    fn a_cidr_change_forces_replacement_and_a_tag_change_does_not() {
+        let s = schema("aws_subnet").unwrap();
+        let prior = obj(&[
+            ("vpc_id", Value::str("vpc-1")),
+            ("cidr_block", Value::str("10.0.1.0/24")),
+            ("tags", obj(&[("Name", Value::str("a"))])),
+        ]);
+        let config = obj(&[
+            ("vpc_id", Value::str("vpc-1")),
+            ("cidr_block", Value::str("10.0.3.0/24")),
+            ("tags", obj(&[("Name", Value::str("b"))])),
+        ]);
+        let changes = diff(s, &config, &prior, &[]);
+        let names: Vec<(&str, bool)> = changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.forces_replacement))
+            .collect();
+        assert_eq!(names, vec![("cidr_block", true), ("tags", false)]);
+        assert!(diff(s, &config, &prior, &["tags".into(), "cidr_block".into()]).is_empty());
+    }
+
+    #[test]
+    fn unknown_values_are_changes_and_removed_tags_are_seen() {
+        let s = schema("aws_subnet").unwrap();
+        let prior = obj(&[
+            ("vpc_id", Value::str("vpc-1")),
+            ("tags", obj(&[("Name", Value::str("a"))])),
+        ]);
+        let config = obj(&[
+            ("vpc_id", Value::Unknown),
+            ("tags", Value::Map(BTreeMap::new())),
+        ]);
+        let names: Vec<String> = diff(s, &config, &prior, &[])
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, vec!["vpc_id", "tags"]);
+    }
+
+    #[test]
+    fn nested_blocks_compare_by_their_schema() {
+        let s = schema("aws_s3_bucket_server_side_encryption_configuration").unwrap();
+        let rule = |alg: &str, key: Value| {
+            Value::List(vec![obj(&[
+                ("bucket_key_enabled", key),
+                (
+                    "apply_server_side_encryption_by_default",
+                    Value::List(vec![obj(&[
+                        ("sse_algorithm", Value::str(alg)),
+                        ("kms_master_key_id", Value::Null),
+                    ])]),
+                ),
+            ])])
+        };
+        let prior = obj(&[
+            ("bucket", Value::str("b")),
+            ("rule", rule("aws:kms", Value::Bool(false))),
+        ]);
+        let same = obj(&[
+            ("bucket", Value::str("b")),
+            ("rule", rule("aws:kms", Value::Null)),
+        ]);
+        assert!(diff(s, &same, &prior, &[]).is_empty());
+        let other = obj(&[
+            ("bucket", Value::str("b")),
+            ("rule", rule("AES256", Value::Null)),
+        ]);
+        assert_eq!(diff(s, &other, &prior, &[])[0].name, "rule");
+    }
+}

@@ -1,0 +1,452 @@
+//! Plan: ResourceGraph + State -> [`Plan`], the ordered changes that bring the cloud to
+//! what the configuration asks for, each with its action, attribute diffs and the reason a
+//! replacement is needed. Planning reads state and calls no provider write method.
+//!
+//! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call in the
+//! order apply makes them.
+
+mod diff;
+
+pub use diff::{AttrChange, diff};
+
+use crate::addr::ResourceAddr;
+use crate::config::{Config, Resource};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::eval::{self, Hook, Inputs, computed_value};
+use crate::graph::{Node, ResourceGraph};
+use crate::providers::schema;
+use crate::state::State;
+use crate::value::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What happens to one resource instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Replace, deleting the old object first (Terraform's default).
+    DeleteThenCreate,
+    /// Replace, creating the new object first (`create_before_destroy = true`).
+    CreateThenDelete,
+    Delete,
+}
+
+impl Action {
+    /// The symbol plan output shows.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::DeleteThenCreate => "-/+",
+            Action::CreateThenDelete => "+/-",
+            Action::Delete => "-",
+        }
+    }
+
+    pub fn is_replace(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::CreateThenDelete)
+    }
+
+    /// Deletes something that exists, before or without a replacement: apply cannot undo it.
+    pub fn is_irreversible(self) -> bool {
+        matches!(self, Action::DeleteThenCreate | Action::Delete)
+    }
+}
+
+/// The planned change of one resource instance.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub addr: ResourceAddr,
+    pub action: Action,
+    /// What state recorded; `None` for a create.
+    pub before: Option<Value>,
+    /// The planned object: configured values, computed ones from state or unknown. `Null`
+    /// for a delete.
+    pub after: Value,
+    /// The configured attributes apply will send, unknowns included.
+    pub config: Value,
+    /// Changed attributes (empty for creates and deletes).
+    pub attrs: Vec<AttrChange>,
+    /// The resources this one depends on.
+    pub dependencies: Vec<ResourceAddr>,
+}
+
+impl Change {
+    /// Attributes that force the replacement, for "# forces replacement".
+    pub fn replace_paths(&self) -> Vec<&str> {
+        self.attrs
+            .iter()
+            .filter(|a| a.forces_replacement)
+            .map(|a| a.name.as_str())
+            .collect()
+    }
+}
+
+/// One provider call apply makes, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Create, update or the create half of a replacement; `change` indexes `Plan::changes`.
+    Apply { change: usize },
+    /// Delete the object state recorded for `changes[change]`.
+    Delete { change: usize },
+}
+
+/// The whole plan.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub stack: String,
+    /// The state it was made against.
+    pub lineage: String,
+    pub serial: u64,
+    pub destroy: bool,
+    /// Every instance in the configuration or state, in dependency order, deletes last.
+    pub changes: Vec<Change>,
+    /// The schedule: delete-first replacements' deletes (dependents first), then creates and
+    /// updates in dependency order, then deletes (dependents first).
+    pub steps: Vec<Step>,
+    /// Output values as planned (unknown ones shown as such).
+    pub outputs: BTreeMap<String, Value>,
+    /// Outputs whose declaration says `sensitive = true`.
+    pub sensitive_outputs: HashSet<String>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}
+
+impl Plan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for ch in &self.changes {
+            match ch.action {
+                Action::NoOp => {}
+                Action::Create => c.add += 1,
+                Action::Update => c.change += 1,
+                Action::DeleteThenCreate | Action::CreateThenDelete => {
+                    c.add += 1;
+                    c.destroy += 1;
+                }
+                Action::Delete => c.destroy += 1,
+            }
+        }
+        c
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Output changes matter too: a plan that only changes outputs still applies.
+    pub fn change(&self, addr: &ResourceAddr) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.addr == addr)
+    }
+}
+
+/// The hook that decides, resource by resource, what changes.
+struct Planner<'a> {
+    state: &'a State,
+    graph: &'a ResourceGraph,
+    changes: Vec<Change>,
+    diags: Diagnostics,
+}
+
+impl Hook for Planner<'_> {
+    fn resource(
+        &mut self,
+        config: &Config,
+        resource: &Resource,
+        addr: &ResourceAddr,
+        value: Value,
+    ) -> Result<Value, Diagnostics> {
+        let index = config
+            .resources
+            .iter()
+            .position(|r| std::ptr::eq(r, resource))
+            .expect("resource belongs to config");
+        let dependencies = self
+            .graph
+            .resource_dependencies(Node::Resource(index))
+            .into_iter()
+            .map(|i| {
+                let r = &config.resources[i];
+                ResourceAddr::new(&r.type_, &r.name)
+            })
+            .collect();
+        let schema = schema(&resource.type_).expect("evaluation checked the type");
+        let prior = self.state.resources.get(addr).map(|r| r.value());
+        let (action, attrs, seen) = match &prior {
+            None => (
+                Action::Create,
+                Vec::new(),
+                computed_value(&resource.type_, &value, None),
+            ),
+            Some(prior) => {
+                let attrs = diff(schema, &value, prior, &resource.lifecycle.ignore_changes);
+                let replace = attrs.iter().any(|a| a.forces_replacement);
+                if replace {
+                    let action = if resource.lifecycle.create_before_destroy == Some(true) {
+                        Action::CreateThenDelete
+                    } else {
+                        Action::DeleteThenCreate
+                    };
+                    (action, attrs, computed_value(&resource.type_, &value, None))
+                } else if attrs.is_empty() {
+                    (
+                        Action::NoOp,
+                        attrs,
+                        computed_value(&resource.type_, &value, Some(prior)),
+                    )
+                } else {
+                    (
+                        Action::Update,
+                        attrs,
+                        computed_value(&resource.type_, &value, Some(prior)),
+                    )
+                }
+            }
+        };
+        if action.is_replace() && resource.lifecycle.prevent_destroy {
+            self.diags.push(
+                Diagnostic::error(format!(
+                    "{addr} has lifecycle.prevent_destroy set, but this plan would replace it (because of {})",
+                    attrs
+                        .iter()
+                        .filter(|a| a.forces_replacement)
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .at(resource.span.clone())
+                .help("undo the change to that attribute, or remove prevent_destroy if replacing it is really intended"),
+            );
+        }
+        self.changes.push(Change {
+            addr: addr.clone(),
+            action,
+            before: prior,
+            after: seen.clone(),
+            config: value,
+            attrs,
+            dependencies,
+        });
+        Ok(seen)
+    }
+}
+
+/// ResourceGraph + State -> Plan. With `destroy`, every resource in state is deleted and
+/// the configuration is not evaluated.
+pub fn plan(
+    config: &Config,
+    graph: &ResourceGraph,
+    inputs: &Inputs,
+    state: &State,
+    destroy: bool,
+) -> Result<Plan, Diagnostics> {
+    let mut changes = Vec::new();
+    let mut outputs = BTreeMap::new();
+    let mut declared: HashMap<String, &Resource> = HashMap::new();
+    if !destroy {
+        let mut planner = Planner {
+            state,
+            graph,
+            changes: Vec::new(),
+            diags: Diagnostics::default(),
+        };
+        let walked = eval::walk(config, graph, inputs, &mut planner)?;
+        planner.diags.into_result()?;
+        changes = planner.changes;
+        outputs = walked.outputs;
+        for r in &config.resources {
+            declared.insert(r.key(), r);
+        }
+    }
+
+    // Whatever state holds that the configuration no longer declares is deleted.
+    let planned: HashSet<ResourceAddr> = changes.iter().map(|c| c.addr.clone()).collect();
+    let mut deletes: Vec<Change> = Vec::new();
+    let mut diags = Diagnostics::default();
+    for (addr, r) in &state.resources {
+        if planned.contains(addr) {
+            continue;
+        }
+        if let Some(res) = declared.get(&format!("{}.{}", addr.type_, addr.name))
+            && res.lifecycle.prevent_destroy
+        {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{addr} has lifecycle.prevent_destroy set, but this plan would destroy it"
+                ))
+                .at(res.span.clone()),
+            );
+        }
+        deletes.push(Change {
+            addr: addr.clone(),
+            action: Action::Delete,
+            before: Some(r.value()),
+            after: Value::Null,
+            config: Value::Null,
+            attrs: Vec::new(),
+            dependencies: r.dependencies.clone(),
+        });
+    }
+    if destroy {
+        for c in &deletes {
+            if let Some(res) = config.resource(&c.addr.type_, &c.addr.name)
+                && res.lifecycle.prevent_destroy
+            {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "{} has lifecycle.prevent_destroy set; keel will not destroy it",
+                        c.addr
+                    ))
+                    .at(res.span.clone())
+                    .help("remove prevent_destroy from its lifecycle block first"),
+                );
+            }
+        }
+    }
+    diags.into_result()?;
+    let deletes = reverse_dependency_order(deletes);
+    let first_delete = changes.len();
+    changes.extend(deletes);
+
+    let mut steps = Vec::new();
+    // Delete-first replacements: the old objects go, dependents before what they depend on,
+    // before any create.
+    let early: Vec<usize> = (0..first_delete)
+        .filter(|&i| changes[i].action == Action::DeleteThenCreate)
+        .collect();
+    for i in reverse_dependency_indices(&changes, &early) {
+        steps.push(Step::Delete { change: i });
+    }
+    for (i, c) in changes.iter().enumerate().take(first_delete) {
+        if matches!(
+            c.action,
+            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
+        ) {
+            steps.push(Step::Apply { change: i });
+        }
+    }
+    let late: Vec<usize> = (0..changes.len())
+        .filter(|&i| matches!(changes[i].action, Action::CreateThenDelete | Action::Delete))
+        .collect();
+    for i in reverse_dependency_indices(&changes, &late) {
+        steps.push(Step::Delete { change: i });
+    }
+
+    let sensitive_outputs = config
+        .outputs
+        .iter()
+        .filter(|o| o.sensitive)
+        .map(|o| o.name.clone())
+        .collect();
+    Ok(Plan {
+        stack: config.stack.clone(),
+        lineage: state.lineage.clone(),
+        serial: state.serial,
+        destroy,
+        changes,
+        steps,
+        outputs,
+        sensitive_outputs,
+    })
+}
+
+/// Orders changes so that each comes before everything it depends on.
+fn reverse_dependency_order(changes: Vec<Change>) -> Vec<Change> {
+    let all: Vec<usize> = (0..changes.len()).collect();
+    let order = reverse_dependency_indices(&changes, &all);
+    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .map(|i| slots[i].take().expect("each index once"))
+        .collect()
+}
+
+/// The indices `subset`, dependents first: a post-order over "is depended on by", reversed.
+/// Dependencies outside the subset are followed through, so order holds transitively.
+fn reverse_dependency_indices(changes: &[Change], subset: &[usize]) -> Vec<usize> {
+    let by_addr: HashMap<&ResourceAddr, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.addr, i))
+        .collect();
+    // Depth-first: visit what a change depends on before it; emit in reverse.
+    let mut order = Vec::new();
+    let mut state = vec![0u8; changes.len()];
+    fn visit(
+        i: usize,
+        changes: &[Change],
+        by_addr: &HashMap<&ResourceAddr, usize>,
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+    ) {
+        if state[i] != 0 {
+            return;
+        }
+        state[i] = 1;
+        for d in &changes[i].dependencies {
+            if let Some(&j) = by_addr.get(d) {
+                visit(j, changes, by_addr, state, order);
+            }
+        }
+        state[i] = 2;
+        order.push(i);
+    }
+    let mut sorted: Vec<usize> = subset.to_vec();
+    sorted.sort_by(|a, b| changes[*a].addr.cmp(&changes[*b].addr));
+    for &i in &sorted {
+        visit(i, changes, &by_addr, &mut state, &mut order);
+    }
+    let wanted: HashSet<usize> = subset.iter().copied().collect();
+    order.retain(|i| wanted.contains(i));
+    order.reverse();
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(addr: &str, deps: &[&str]) -> Change {
+        Change {
+            addr: addr.parse().unwrap(),
+            action: Action::Delete,
+            before: None,
+            after: Value::Null,
+            config: Value::Null,
+            attrs: vec![],
+            dependencies: deps.iter().map(|d| d.parse().unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn deletes_go_dependents_first() {
+        let changes = vec![
+            change("aws_vpc.main", &[]),
+            change("aws_subnet.a", &["aws_vpc.main"]),
+            change("aws_s3_bucket.data", &[]),
+            change(
+                "aws_s3_bucket_server_side_encryption_configuration.data",
+                &["aws_s3_bucket.data"],
+            ),
+        ];
+        let order: Vec<String> = reverse_dependency_order(changes)
+            .iter()
+            .map(|c| c.addr.to_string())
+            .collect();
+        let pos = |a: &str| order.iter().position(|x| x == a).unwrap();
+        assert!(pos("aws_subnet.a") < pos("aws_vpc.main"), "{order:?}");
+        assert!(
+            pos("aws_s3_bucket_server_side_encryption_configuration.data")
+                < pos("aws_s3_bucket.data"),
+            "{order:?}"
+        );
+    }
+}

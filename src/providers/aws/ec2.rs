@@ -1,0 +1,371 @@
+//! EC2 resources: `aws_vpc` and `aws_subnet`.
+
+use super::{prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
+use crate::providers::ProviderError;
+use crate::value::Value;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification, Tenancy, VpcAttributeName,
+};
+use std::collections::BTreeMap;
+
+type Result<T> = std::result::Result<T, ProviderError>;
+
+fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(ec2_tags(tags)))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn bool_attr(b: bool) -> AttributeBooleanValue {
+    AttributeBooleanValue::builder().value(b).build()
+}
+
+/// Applies tag differences to any EC2 resource.
+async fn retag(ec2: &Client, id: &str, prior: &Value, config: &Value) -> Result<()> {
+    let (set, remove) = tag_changes(
+        &string_map(prior, "tags_all"),
+        &string_map(config, "tags_all"),
+    );
+    if !remove.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                remove
+                    .iter()
+                    .map(|k| Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteTags", e))?;
+    }
+    if !set.is_empty() {
+        ec2.create_tags()
+            .resources(id)
+            .set_tags(Some(ec2_tags(&set)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateTags", e))?;
+    }
+    Ok(())
+}
+
+pub async fn create_vpc(ec2: &Client, config: &Value) -> Result<Value> {
+    let tags = string_map(config, "tags_all");
+    let out = ec2
+        .create_vpc()
+        .cidr_block(config.get("cidr_block").as_str().unwrap_or_default())
+        .instance_tenancy(Tenancy::from(
+            config.get("instance_tenancy").as_str().unwrap_or("default"),
+        ))
+        .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateVpc", e))?;
+    let id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or_else(|| ProviderError::new("CreateVpc returned no VPC id"))?
+        .to_string();
+    let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
+    // DNS attributes take one ModifyVpcAttribute call each. The VPC exists from here on, so
+    // a failure is reported with its id: keel's tags let a later run find it.
+    set_vpc_dns(ec2, &id, &Value::Null, config).await?;
+    read_vpc(ec2, &merge_config(&known, config))
+        .await?
+        .ok_or_else(|| ProviderError::new(format!("VPC {id} vanished right after it was created")))
+}
+
+async fn set_vpc_dns(ec2: &Client, id: &str, prior: &Value, config: &Value) -> Result<()> {
+    for (attr, support) in [
+        ("enable_dns_support", true),
+        ("enable_dns_hostnames", false),
+    ] {
+        // AWS's defaults: DNS support on, DNS hostnames off.
+        let aws_default = support;
+        let want = config.get(attr).as_bool().unwrap_or(aws_default);
+        let had = if prior.is_null() {
+            aws_default
+        } else {
+            prior.get(attr).as_bool().unwrap_or(aws_default)
+        };
+        if want == had {
+            continue;
+        }
+        let b = want;
+        let req = ec2.modify_vpc_attribute().vpc_id(id);
+        let req = if support {
+            req.enable_dns_support(bool_attr(b))
+        } else {
+            req.enable_dns_hostnames(bool_attr(b))
+        };
+        req.send()
+            .await
+            .map_err(|e| sdk_error("ModifyVpcAttribute", e))?;
+    }
+    Ok(())
+}
+
+/// Configuration with the identity of what was just created, for the read that follows.
+fn merge_config(known: &Value, config: &Value) -> Value {
+    let mut map = config.as_map().cloned().unwrap_or_default();
+    if let Some(k) = known.as_map() {
+        map.extend(k.clone());
+    }
+    Value::Map(map)
+}
+
+pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
+    let id = prior_id(prior)?;
+    let out = match ec2.describe_vpcs().vpc_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("InvalidVpcID.NotFound") => return Ok(None),
+        Err(e) => return Err(sdk_error("DescribeVpcs", e)),
+    };
+    let Some(vpc) = out.vpcs().first() else {
+        return Ok(None);
+    };
+    let dns = |attr: VpcAttributeName| {
+        let ec2 = ec2.clone();
+        let id = id.to_string();
+        async move {
+            ec2.describe_vpc_attribute()
+                .vpc_id(id)
+                .attribute(attr)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeVpcAttribute", e))
+        }
+    };
+    let support = dns(VpcAttributeName::EnableDnsSupport).await?;
+    let hostnames = dns(VpcAttributeName::EnableDnsHostnames).await?;
+    let main_rt = ec2
+        .describe_route_tables()
+        .filters(filter("vpc-id", id))
+        .filters(filter("association.main", "true"))
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeRouteTables", e))?;
+    let acl = ec2
+        .describe_network_acls()
+        .filters(filter("vpc-id", id))
+        .filters(filter("default", "true"))
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeNetworkAcls", e))?;
+    let sg = ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", id))
+        .filters(filter("group-name", "default"))
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+
+    let tags = tags_of(vpc.tags());
+    let owner = vpc.owner_id().unwrap_or_default();
+    let region = ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
+    let attrs = BTreeMap::from([
+        ("id".to_string(), Value::str(id)),
+        (
+            "arn".to_string(),
+            Value::str(format!("arn:aws:ec2:{region}:{owner}:vpc/{id}")),
+        ),
+        ("cidr_block".to_string(), s(vpc.cidr_block())),
+        (
+            "instance_tenancy".to_string(),
+            s(vpc.instance_tenancy().map(|t| t.as_str())),
+        ),
+        (
+            "enable_dns_support".to_string(),
+            support
+                .enable_dns_support()
+                .and_then(|a| a.value())
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        (
+            "enable_dns_hostnames".to_string(),
+            hostnames
+                .enable_dns_hostnames()
+                .and_then(|a| a.value())
+                .map(Value::Bool)
+                .unwrap_or(Value::Null),
+        ),
+        ("owner_id".to_string(), Value::str(owner)),
+        ("dhcp_options_id".to_string(), s(vpc.dhcp_options_id())),
+        (
+            "main_route_table_id".to_string(),
+            s(main_rt
+                .route_tables()
+                .first()
+                .and_then(|r| r.route_table_id())),
+        ),
+        (
+            "default_network_acl_id".to_string(),
+            s(acl.network_acls().first().and_then(|a| a.network_acl_id())),
+        ),
+        (
+            "default_security_group_id".to_string(),
+            s(sg.security_groups().first().and_then(|g| g.group_id())),
+        ),
+        ("tags".to_string(), user_tags(prior, &tags)),
+        ("tags_all".to_string(), tags_value(&tags)),
+    ]);
+    Ok(Some(Value::Map(attrs)))
+}
+
+pub async fn update_vpc(ec2: &Client, prior: &Value, config: &Value) -> Result<Value> {
+    let id = prior_id(prior)?.to_string();
+    set_vpc_dns(ec2, &id, prior, config).await?;
+    retag(ec2, &id, prior, config).await?;
+    let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
+    read_vpc(ec2, &merge_config(&known, config))
+        .await?
+        .ok_or_else(|| ProviderError::new(format!("VPC {id} no longer exists")))
+}
+
+pub async fn delete_vpc(ec2: &Client, prior: &Value) -> Result<()> {
+    let id = prior_id(prior)?;
+    match ec2.delete_vpc().vpc_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("InvalidVpcID.NotFound") => Ok(()),
+        Err(e) => Err(sdk_error("DeleteVpc", e)),
+    }
+}
+
+pub async fn create_subnet(ec2: &Client, config: &Value) -> Result<Value> {
+    let tags = string_map(config, "tags_all");
+    let out = ec2
+        .create_subnet()
+        .vpc_id(config.get("vpc_id").as_str().unwrap_or_default())
+        .cidr_block(config.get("cidr_block").as_str().unwrap_or_default())
+        .set_availability_zone(config.get("availability_zone").as_str().map(str::to_string))
+        .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateSubnet", e))?;
+    let id = out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .ok_or_else(|| ProviderError::new("CreateSubnet returned no subnet id"))?
+        .to_string();
+    if config.get("map_public_ip_on_launch").as_bool() == Some(true) {
+        ec2.modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(bool_attr(true))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ModifySubnetAttribute", e))?;
+    }
+    let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
+    read_subnet(ec2, &merge_config(&known, config))
+        .await?
+        .ok_or_else(|| {
+            ProviderError::new(format!("subnet {id} vanished right after it was created"))
+        })
+}
+
+pub async fn read_subnet(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
+    let id = prior_id(prior)?;
+    let out = match ec2.describe_subnets().subnet_ids(id).send().await {
+        Ok(out) => out,
+        Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => return Ok(None),
+        Err(e) => return Err(sdk_error("DescribeSubnets", e)),
+    };
+    let Some(subnet) = out.subnets().first() else {
+        return Ok(None);
+    };
+    let tags = tags_of(subnet.tags());
+    let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
+    let region = ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let owner = subnet.owner_id().unwrap_or_default();
+    let arn = subnet
+        .subnet_arn()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("arn:aws:ec2:{region}:{owner}:subnet/{id}"));
+    let attrs = BTreeMap::from([
+        ("id".to_string(), Value::str(id)),
+        ("arn".to_string(), Value::str(arn)),
+        ("vpc_id".to_string(), s(subnet.vpc_id())),
+        ("cidr_block".to_string(), s(subnet.cidr_block())),
+        (
+            "availability_zone".to_string(),
+            s(subnet.availability_zone()),
+        ),
+        (
+            "availability_zone_id".to_string(),
+            s(subnet.availability_zone_id()),
+        ),
+        (
+            "map_public_ip_on_launch".to_string(),
+            Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+        ),
+        ("owner_id".to_string(), Value::str(owner)),
+        ("tags".to_string(), user_tags(prior, &tags)),
+        ("tags_all".to_string(), tags_value(&tags)),
+    ]);
+    Ok(Some(Value::Map(attrs)))
+}
+
+pub async fn update_subnet(ec2: &Client, prior: &Value, config: &Value) -> Result<Value> {
+    let id = prior_id(prior)?.to_string();
+    let want = config
+        .get("map_public_ip_on_launch")
+        .as_bool()
+        .unwrap_or(false);
+    if prior.get("map_public_ip_on_launch").as_bool() != Some(want) {
+        ec2.modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(bool_attr(want))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ModifySubnetAttribute", e))?;
+    }
+    retag(ec2, &id, prior, config).await?;
+    let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
+    read_subnet(ec2, &merge_config(&known, config))
+        .await?
+        .ok_or_else(|| ProviderError::new(format!("subnet {id} no longer exists")))
+}
+
+pub async fn delete_subnet(ec2: &Client, prior: &Value) -> Result<()> {
+    let id = prior_id(prior)?;
+    match ec2.delete_subnet().subnet_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => Ok(()),
+        Err(e) => Err(sdk_error("DeleteSubnet", e)),
+    }
+}

@@ -1,0 +1,354 @@
+//! S3 resources: `aws_s3_bucket` and `aws_s3_bucket_server_side_encryption_configuration`.
+//! A bucket that still holds objects is deleted only when `force_destroy = true`.
+
+use super::{AwsProvider, prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
+use crate::providers::ProviderError;
+use crate::value::Value;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Tag, Tagging,
+};
+use std::collections::BTreeMap;
+
+type Result<T> = std::result::Result<T, ProviderError>;
+
+fn build_err(what: &str, e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new(format!("{what}: {e}"))
+}
+
+/// A bucket name for a bucket whose configuration leaves `bucket` out, as Terraform does
+/// with its `terraform-...` names.
+fn generated_name() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("keel-{}", &id[..24])
+}
+
+pub async fn create_bucket(p: &AwsProvider, config: &Value) -> Result<Value> {
+    let name = config
+        .get("bucket")
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(generated_name);
+    let mut req = p.s3.create_bucket().bucket(&name);
+    if p.region() != "us-east-1" {
+        req = req.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(p.region()))
+                .build(),
+        );
+    }
+    req.send().await.map_err(|e| sdk_error("CreateBucket", e))?;
+    let tags = string_map(config, "tags_all");
+    put_tags(&p.s3, &name, &tags).await?;
+    let mut known = config.as_map().cloned().unwrap_or_default();
+    known.insert("id".into(), Value::str(&name));
+    read_bucket(p, &Value::Map(known)).await?.ok_or_else(|| {
+        ProviderError::new(format!("bucket {name} vanished right after it was created"))
+    })
+}
+
+async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+    if tags.is_empty() {
+        s3.delete_bucket_tagging()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteBucketTagging", e))?;
+        return Ok(());
+    }
+    let set = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| build_err("bucket tag", e))?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(set))
+        .build()
+        .map_err(|e| build_err("bucket tagging", e))?;
+    s3.put_bucket_tagging()
+        .bucket(bucket)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| sdk_error("PutBucketTagging", e))?;
+    Ok(())
+}
+
+pub async fn read_bucket(p: &AwsProvider, prior: &Value) -> Result<Option<Value>> {
+    let name = prior_id(prior)?;
+    match p.s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
+        Err(e) if e.code() == Some("NoSuchBucket") || e.code() == Some("NotFound") => {
+            return Ok(None);
+        }
+        Err(e) => return Err(sdk_error("HeadBucket", e)),
+    }
+    let tags: BTreeMap<String, String> = match p.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+        Err(e) if e.code() == Some("NoSuchTagSet") => BTreeMap::new(),
+        Err(e) => return Err(sdk_error("GetBucketTagging", e)),
+    };
+    let region = match p.s3.get_bucket_location().bucket(name).send().await {
+        Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some(r) => r.to_string(),
+        },
+        Err(e) => return Err(sdk_error("GetBucketLocation", e)),
+    };
+    let attrs = BTreeMap::from([
+        ("id".to_string(), Value::str(name)),
+        ("bucket".to_string(), Value::str(name)),
+        (
+            "arn".to_string(),
+            Value::str(format!("arn:aws:s3:::{name}")),
+        ),
+        ("region".to_string(), Value::str(&region)),
+        (
+            "bucket_domain_name".to_string(),
+            Value::str(format!("{name}.s3.amazonaws.com")),
+        ),
+        (
+            "bucket_regional_domain_name".to_string(),
+            Value::str(format!("{name}.s3.{region}.amazonaws.com")),
+        ),
+        // Not a cloud attribute: it says what keel may do when destroying.
+        (
+            "force_destroy".to_string(),
+            Value::Bool(prior.get("force_destroy").as_bool().unwrap_or(false)),
+        ),
+        ("tags".to_string(), user_tags(prior, &tags)),
+        ("tags_all".to_string(), tags_value(&tags)),
+    ]);
+    Ok(Some(Value::Map(attrs)))
+}
+
+pub async fn update_bucket(p: &AwsProvider, prior: &Value, config: &Value) -> Result<Value> {
+    let name = prior_id(prior)?.to_string();
+    let (set, remove) = tag_changes(
+        &string_map(prior, "tags_all"),
+        &string_map(config, "tags_all"),
+    );
+    if !set.is_empty() || !remove.is_empty() {
+        put_tags(&p.s3, &name, &string_map(config, "tags_all")).await?;
+    }
+    let mut known = config.as_map().cloned().unwrap_or_default();
+    known.insert("id".into(), Value::str(&name));
+    read_bucket(p, &Value::Map(known))
+        .await?
+        .ok_or_else(|| ProviderError::new(format!("bucket {name} no longer exists")))
+}
+
+pub async fn delete_bucket(s3: &Client, prior: &Value) -> Result<()> {
+    let name = prior_id(prior)?;
+    match s3.delete_bucket().bucket(name).send().await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
+        Err(e) if e.code() == Some("BucketNotEmpty") => {
+            if prior.get("force_destroy").as_bool() != Some(true) {
+                return Err(ProviderError::with_code(
+                    "BucketNotEmpty",
+                    format!(
+                        "bucket {name} still holds objects, and keel never deletes data unless told to: \
+                         empty the bucket, or set force_destroy = true on it and apply before destroying"
+                    ),
+                ));
+            }
+        }
+        Err(e) => return Err(sdk_error("DeleteBucket", e)),
+    }
+    empty_bucket(s3, name).await?;
+    s3.delete_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DeleteBucket", e))?;
+    Ok(())
+}
+
+/// Deletes every object version and delete marker, a page at a time.
+async fn empty_bucket(s3: &Client, name: &str) -> Result<()> {
+    let mut key_marker = None;
+    let mut version_marker = None;
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(name)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListObjectVersions", e))?;
+        let mut ids = Vec::new();
+        for (key, version) in page
+            .versions()
+            .iter()
+            .map(|v| (v.key(), v.version_id()))
+            .chain(
+                page.delete_markers()
+                    .iter()
+                    .map(|m| (m.key(), m.version_id())),
+            )
+        {
+            if let Some(key) = key {
+                ids.push(
+                    ObjectIdentifier::builder()
+                        .key(key)
+                        .set_version_id(version.filter(|v| *v != "null").map(str::to_string))
+                        .build()
+                        .map_err(|e| build_err("object identifier", e))?,
+                );
+            }
+        }
+        if !ids.is_empty() {
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| build_err("delete request", e))?;
+            s3.delete_objects()
+                .bucket(name)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| sdk_error("DeleteObjects", e))?;
+        }
+        if page.is_truncated() != Some(true) {
+            return Ok(());
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+}
+
+fn first<'a>(v: &'a Value, key: &str) -> &'a Value {
+    v.get(key)
+        .as_list()
+        .and_then(|l| l.first())
+        .unwrap_or(&Value::Null)
+}
+
+pub async fn put_encryption(s3: &Client, config: &Value) -> Result<Value> {
+    let bucket = config
+        .get("bucket")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let rule = first(config, "rule");
+    let default = first(rule, "apply_server_side_encryption_by_default");
+    let by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(
+            default.get("sse_algorithm").as_str().unwrap_or("AES256"),
+        ))
+        .set_kms_master_key_id(
+            default
+                .get("kms_master_key_id")
+                .as_str()
+                .map(str::to_string),
+        )
+        .build()
+        .map_err(|e| build_err("encryption default", e))?;
+    let sse = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(by_default)
+                .set_bucket_key_enabled(rule.get("bucket_key_enabled").as_bool())
+                .build(),
+        )
+        .build()
+        .map_err(|e| build_err("encryption configuration", e))?;
+    s3.put_bucket_encryption()
+        .bucket(&bucket)
+        .set_expected_bucket_owner(
+            config
+                .get("expected_bucket_owner")
+                .as_str()
+                .map(str::to_string),
+        )
+        .server_side_encryption_configuration(sse)
+        .send()
+        .await
+        .map_err(|e| sdk_error("PutBucketEncryption", e))?;
+    let mut known = config.as_map().cloned().unwrap_or_default();
+    known.insert("id".into(), Value::str(&bucket));
+    read_encryption(s3, &Value::Map(known))
+        .await?
+        .ok_or_else(|| {
+            ProviderError::new(format!(
+                "the encryption configuration of bucket {bucket} did not stick"
+            ))
+        })
+}
+
+pub async fn read_encryption(s3: &Client, prior: &Value) -> Result<Option<Value>> {
+    let bucket = prior_id(prior)?;
+    let out = match s3.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(out) => out,
+        Err(e)
+            if matches!(
+                e.code(),
+                Some("ServerSideEncryptionConfigurationNotFoundError" | "NoSuchBucket")
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(sdk_error("GetBucketEncryption", e)),
+    };
+    let Some(rule) = out
+        .server_side_encryption_configuration()
+        .and_then(|c| c.rules().first())
+    else {
+        return Ok(None);
+    };
+    let prior_rule = first(prior, "rule");
+    let mut default = BTreeMap::new();
+    if let Some(d) = rule.apply_server_side_encryption_by_default() {
+        default.insert(
+            "sse_algorithm".to_string(),
+            Value::str(d.sse_algorithm().as_str()),
+        );
+        default.insert(
+            "kms_master_key_id".to_string(),
+            d.kms_master_key_id().map(Value::str).unwrap_or(Value::Null),
+        );
+    }
+    // bucket_key_enabled left out of the configuration reads back as AWS's false; keep it
+    // unset so an unchanged stack plans no change.
+    let bucket_key = match rule.bucket_key_enabled() {
+        Some(true) => Value::Bool(true),
+        _ if prior_rule.get("bucket_key_enabled").is_null() => Value::Null,
+        _ => Value::Bool(false),
+    };
+    let rule_value = Value::Map(BTreeMap::from([
+        ("bucket_key_enabled".to_string(), bucket_key),
+        (
+            "apply_server_side_encryption_by_default".to_string(),
+            Value::List(vec![Value::Map(default)]),
+        ),
+    ]));
+    Ok(Some(Value::Map(BTreeMap::from([
+        ("id".to_string(), Value::str(bucket)),
+        ("bucket".to_string(), Value::str(bucket)),
+        (
+            "expected_bucket_owner".to_string(),
+            prior.get("expected_bucket_owner").clone(),
+        ),
+        ("rule".to_string(), Value::List(vec![rule_value])),
+    ]))))
+}
+
+pub async fn delete_encryption(s3: &Client, prior: &Value) -> Result<()> {
+    let bucket = prior_id(prior)?;
+    match s3.delete_bucket_encryption().bucket(bucket).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("NoSuchBucket") => Ok(()),
+        Err(e) => Err(sdk_error("DeleteBucketEncryption", e)),
+    }
+}

@@ -1,0 +1,91 @@
+//! Providers: the only code that talks to a cloud. The engine asks a provider to create,
+//! read, update and delete one resource at a time; each answer is the resource's full set
+//! of attributes, which state records.
+
+pub mod aws;
+pub mod memory;
+pub mod schema;
+
+use crate::addr::ResourceAddr;
+use crate::value::Value;
+use std::fmt;
+use std::future::Future;
+
+pub use schema::ResourceSchema;
+
+/// A failed cloud call, with the cloud's own error code when it gave one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(message: impl Into<String>) -> ProviderError {
+        ProviderError {
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn with_code(code: impl Into<String>, message: impl Into<String>) -> ProviderError {
+        ProviderError {
+            code: Some(code.into()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ProviderError {}
+
+/// Create, read, update and delete for the resource types a provider supports.
+///
+/// `config` is the resource's planned attributes with every value known; the result is
+/// everything the cloud reports, which becomes the resource's state.
+pub trait Provider: Send + Sync {
+    fn create(
+        &self,
+        addr: &ResourceAddr,
+        config: &Value,
+    ) -> impl Future<Output = Result<Value, ProviderError>> + Send;
+
+    /// Reads a resource by the attributes state recorded (its `id` at least). `None` when it
+    /// no longer exists.
+    fn read(
+        &self,
+        type_: &str,
+        prior: &Value,
+    ) -> impl Future<Output = Result<Option<Value>, ProviderError>> + Send;
+
+    fn update(
+        &self,
+        addr: &ResourceAddr,
+        prior: &Value,
+        config: &Value,
+    ) -> impl Future<Output = Result<Value, ProviderError>> + Send;
+
+    fn delete(
+        &self,
+        addr: &ResourceAddr,
+        prior: &Value,
+    ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+}
+
+/// The schema of a supported resource type.
+pub fn schema(type_: &str) -> Option<&'static ResourceSchema> {
+    aws::SCHEMAS.iter().copied().find(|s| s.type_name == type_)
+}
+
+/// Every resource type keel supports, for error messages.
+pub fn supported_types() -> Vec<&'static str> {
+    aws::SCHEMAS.iter().map(|s| s.type_name).collect()
+}

@@ -1,0 +1,368 @@
+//! The terminal renderer: Terraform's familiar `+ / ~ / -/+ / -` blocks with attribute-level
+//! before and after, "# forces replacement" where it applies, and a closing summary line.
+
+use super::Redactor;
+use crate::apply::ApplyReport;
+use crate::plan::{Action, Change, Plan};
+use crate::providers::schema;
+use crate::value::{Value, quote};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Renders a plan the way `keel plan` prints it.
+pub fn plan(plan: &Plan, redact: &Redactor) -> String {
+    let mut out = String::new();
+    let changed: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let output_changes =
+        plan.outputs.iter().any(|(_, v)| v.has_unknown()) || !plan.outputs.is_empty();
+    if changed.is_empty() {
+        out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        return out;
+    }
+    out.push_str("keel will perform the following actions:\n\n");
+    let symbols: Vec<(&str, &str)> = [
+        (Action::Create, "create"),
+        (Action::Update, "update in-place"),
+        (
+            Action::DeleteThenCreate,
+            "destroy and then create replacement",
+        ),
+        (
+            Action::CreateThenDelete,
+            "create replacement and then destroy",
+        ),
+        (Action::Delete, "destroy"),
+    ]
+    .into_iter()
+    .filter(|(a, _)| changed.iter().any(|c| c.action == *a))
+    .map(|(a, t)| (a.symbol(), t))
+    .collect();
+    out.push_str("Resource actions are indicated with the following symbols:\n");
+    for (s, t) in symbols {
+        let _ = writeln!(out, "{s:>5} {t}");
+    }
+    out.push('\n');
+    for c in &changed {
+        change(&mut out, c, redact);
+        out.push('\n');
+    }
+    let counts = plan.counts();
+    let _ = writeln!(
+        out,
+        "Plan: {} to add, {} to change, {} to destroy.",
+        counts.add, counts.change, counts.destroy
+    );
+    let irreversible: Vec<String> = changed
+        .iter()
+        .filter(|c| c.action.is_irreversible())
+        .map(|c| c.addr.to_string())
+        .collect();
+    if !irreversible.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nIrreversible: {} step(s) delete an existing object and cannot be undone if the apply fails later: {}",
+            irreversible.len(),
+            irreversible.join(", ")
+        );
+    }
+    if output_changes && !plan.destroy {
+        let _ = writeln!(out, "\nOutputs after apply:");
+        for (name, v) in &plan.outputs {
+            let shown = if plan.sensitive_outputs.contains(name) {
+                "(sensitive value)".to_string()
+            } else {
+                redact.value(v)
+            };
+            let _ = writeln!(out, "  {name} = {shown}");
+        }
+    }
+    out
+}
+
+fn header(c: &Change) -> String {
+    let what = match c.action {
+        Action::Create => "will be created".to_string(),
+        Action::Update => "will be updated in-place".to_string(),
+        Action::DeleteThenCreate => {
+            "must be replaced (irreversible: the old object is deleted before its replacement is created)".to_string()
+        }
+        Action::CreateThenDelete => "must be replaced (the replacement is created first)".to_string(),
+        Action::Delete => "will be destroyed (irreversible)".to_string(),
+        Action::NoOp => "is unchanged".to_string(),
+    };
+    format!("  # {} {what}", c.addr)
+}
+
+fn change(out: &mut String, c: &Change, redact: &Redactor) {
+    let _ = writeln!(out, "{}", header(c));
+    let sym = c.action.symbol();
+    let name_part = format!("\"{}\" \"{}\"", c.addr.type_, c.addr.name);
+    let _ = writeln!(out, "{sym:>3} resource {name_part} {{");
+    match c.action {
+        Action::Create => {
+            let map = c.after.as_map().cloned().unwrap_or_default();
+            object_lines(out, &map, "+", 6, redact, &[]);
+        }
+        Action::Delete => {
+            let before = c.before.clone().unwrap_or_default();
+            let id = before.get("id");
+            let _ = writeln!(out, "      - id = {} -> null", redact.value(id));
+            let hidden = before
+                .as_map()
+                .map(|m| m.values().filter(|v| !v.is_null()).count())
+                .unwrap_or(1);
+            if hidden > 1 {
+                let _ = writeln!(
+                    out,
+                    "        # ({} unchanged attributes hidden)",
+                    hidden - 1
+                );
+            }
+        }
+        Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
+            changed_lines(out, c, redact);
+        }
+        Action::NoOp => {}
+    }
+    let _ = writeln!(out, "    }}");
+}
+
+/// The lines of an update or replacement: each changed attribute, then computed
+/// attributes that become unknown, then a count of what is hidden.
+fn changed_lines(out: &mut String, c: &Change, redact: &Redactor) {
+    let before = c.before.clone().unwrap_or_default();
+    let after = c.after.as_map().cloned().unwrap_or_default();
+    let width = c.attrs.iter().map(|a| a.name.len()).max().unwrap_or(0);
+    let mut shown = Vec::new();
+    let schema = schema(&c.addr.type_);
+    for a in &c.attrs {
+        shown.push(a.name.clone());
+        let is_block = schema.is_some_and(|s| s.block(&a.name).is_some());
+        let force = if a.forces_replacement {
+            " # forces replacement"
+        } else {
+            ""
+        };
+        if is_block {
+            block_change(out, &a.name, &a.before, &a.after, redact, force);
+            continue;
+        }
+        match (&a.before, &a.after) {
+            (Value::Map(b), Value::Map(n)) => {
+                let _ = writeln!(out, "      ~ {:<width$} = {{{force}", a.name);
+                map_diff(out, b, n, 10, redact);
+                let _ = writeln!(out, "        }}");
+            }
+            (b, n) => {
+                let _ = writeln!(
+                    out,
+                    "      ~ {:<width$} = {} -> {}{force}",
+                    a.name,
+                    redact.value(b),
+                    redact.value(n)
+                );
+            }
+        }
+    }
+    if c.action.is_replace() {
+        let unknown: Vec<(&String, &Value)> = after
+            .iter()
+            .filter(|(k, v)| matches!(v, Value::Unknown) && !shown.contains(k))
+            .collect();
+        let width = unknown.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, _) in unknown {
+            shown.push(k.clone());
+            let _ = writeln!(
+                out,
+                "      ~ {k:<width$} = {} -> (known after apply)",
+                redact.value(before.get(k))
+            );
+        }
+    }
+    let hidden = after
+        .iter()
+        .filter(|(k, v)| !v.is_null() && !shown.contains(k))
+        .count();
+    if hidden > 0 {
+        let _ = writeln!(out, "        # ({hidden} unchanged attributes hidden)");
+    }
+}
+
+fn map_diff(
+    out: &mut String,
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+    indent: usize,
+    redact: &Redactor,
+) {
+    let pad = " ".repeat(indent);
+    let width = before
+        .keys()
+        .chain(after.keys())
+        .map(|k| quote(k).len())
+        .max()
+        .unwrap_or(0);
+    let mut unchanged = 0;
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for k in keys {
+        let q = quote(k);
+        match (before.get(k), after.get(k)) {
+            (Some(b), Some(a)) if b == a => unchanged += 1,
+            (Some(b), Some(a)) => {
+                let _ = writeln!(
+                    out,
+                    "{pad}~ {q:<width$} = {} -> {}",
+                    redact.value(b),
+                    redact.value(a)
+                );
+            }
+            (None, Some(a)) => {
+                let _ = writeln!(out, "{pad}+ {q:<width$} = {}", redact.value(a));
+            }
+            (Some(b), None) => {
+                let _ = writeln!(out, "{pad}- {q:<width$} = {} -> null", redact.value(b));
+            }
+            (None, None) => {}
+        }
+    }
+    if unchanged > 0 {
+        let _ = writeln!(out, "{pad}  # ({unchanged} unchanged elements hidden)");
+    }
+}
+
+fn block_change(
+    out: &mut String,
+    name: &str,
+    before: &Value,
+    after: &Value,
+    redact: &Redactor,
+    force: &str,
+) {
+    let empty = [];
+    let b = before.as_list().unwrap_or(&empty);
+    let a = after.as_list().unwrap_or(&empty);
+    for item in b {
+        let _ = writeln!(out, "      - {name} {{{force}");
+        object_lines(
+            out,
+            item.as_map().unwrap_or(&BTreeMap::new()),
+            "-",
+            10,
+            redact,
+            &[],
+        );
+        let _ = writeln!(out, "        }}");
+    }
+    for item in a {
+        let _ = writeln!(out, "      + {name} {{{force}");
+        object_lines(
+            out,
+            item.as_map().unwrap_or(&BTreeMap::new()),
+            "+",
+            10,
+            redact,
+            &[],
+        );
+        let _ = writeln!(out, "        }}");
+    }
+}
+
+/// Every non-null attribute of an object, as `+ name = value` lines; nested blocks
+/// (lists of objects) as blocks.
+fn object_lines(
+    out: &mut String,
+    map: &BTreeMap<String, Value>,
+    sym: &str,
+    indent: usize,
+    redact: &Redactor,
+    skip: &[&str],
+) {
+    let pad = " ".repeat(indent);
+    let is_block = |v: &Value| matches!(v, Value::List(items) if !items.is_empty() && items.iter().all(|i| matches!(i, Value::Map(_))));
+    let attrs: Vec<(&String, &Value)> = map
+        .iter()
+        .filter(|(k, v)| !v.is_null() && !skip.contains(&k.as_str()) && !is_block(v))
+        .filter(|(_, v)| !matches!(v, Value::List(l) if l.is_empty()))
+        .collect();
+    let width = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (k, v) in attrs {
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                let _ = writeln!(out, "{pad}{sym} {k:<width$} = {{");
+                let w = m.keys().map(|k| quote(k).len()).max().unwrap_or(0);
+                for (mk, mv) in m {
+                    let _ = writeln!(
+                        out,
+                        "{pad}    {sym} {:<w$} = {}",
+                        quote(mk),
+                        redact.value(mv)
+                    );
+                }
+                let _ = writeln!(out, "{pad}  }}");
+            }
+            _ => {
+                let _ = writeln!(out, "{pad}{sym} {k:<width$} = {}", redact.value(v));
+            }
+        }
+    }
+    for (k, v) in map.iter().filter(|(_, v)| is_block(v)) {
+        for item in v.as_list().unwrap_or(&[]) {
+            let _ = writeln!(out, "{pad}{sym} {k} {{");
+            object_lines(
+                out,
+                item.as_map().unwrap_or(&BTreeMap::new()),
+                sym,
+                indent + 4,
+                redact,
+                &[],
+            );
+            let _ = writeln!(out, "{pad}  }}");
+        }
+    }
+}
+
+/// The closing lines of `keel apply` and `keel destroy`.
+pub fn apply_summary(report: &ApplyReport, destroy: bool) -> String {
+    let mut out = String::new();
+    if let Some((addr, err)) = &report.failure {
+        let _ = writeln!(out, "\nError: {addr}: {err}");
+        let _ = writeln!(
+            out,
+            "\nApply stopped after the failure. Completed so far: {} added, {} changed, {} destroyed; all of it is recorded in state.",
+            report.added, report.changed, report.destroyed
+        );
+        return out;
+    }
+    if destroy {
+        let _ = writeln!(
+            out,
+            "\nDestroy complete! Resources: {} destroyed.",
+            report.destroyed
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "\nApply complete! Resources: {} added, {} changed, {} destroyed.",
+            report.added, report.changed, report.destroyed
+        );
+    }
+    out
+}
+
+/// `name = value` lines for outputs, sensitive ones hidden.
+pub fn outputs(values: &BTreeMap<String, (Value, bool)>) -> String {
+    let mut out = String::new();
+    for (name, (v, sensitive)) in values {
+        let shown = if *sensitive {
+            "<sensitive>".to_string()
+        } else {
+            v.to_hcl()
+        };
+        let _ = writeln!(out, "{name} = {shown}");
+    }
+    out
+}
