@@ -121,10 +121,10 @@ pub async fn apply<P: Provider>(
 
     // 1. Deletes that must come before creates (delete-first replacements).
     for step in &plan.steps[..first_apply] {
-        if let Step::Delete { change } = step {
-            if !delete(plan, *change, provider, rec, progress, &mut report).await? {
-                return Ok(report);
-            }
+        if let Step::Delete { change } = step
+            && !delete(plan, *change, provider, rec, progress, &mut report).await?
+        {
+            return Ok(report);
         }
     }
 
@@ -156,10 +156,10 @@ pub async fn apply<P: Provider>(
 
     // 3. Deletes, dependents first.
     for step in &plan.steps[last_apply.max(first_apply)..] {
-        if let Step::Delete { change } = step {
-            if !delete(plan, *change, provider, rec, progress, &mut report).await? {
-                return Ok(report);
-            }
+        if let Step::Delete { change } = step
+            && !delete(plan, *change, provider, rec, progress, &mut report).await?
+        {
+            return Ok(report);
         }
     }
 
@@ -220,9 +220,7 @@ async fn delete<P: Provider>(
                 rec.state.resources.remove(&change.addr);
             }
             rec.save()?;
-            if change.action == Action::Delete {
-                report.destroyed += 1;
-            }
+            report.destroyed += 1;
             progress.line(format!(
                 "{what}: Destruction complete after {}",
                 elapsed(start)

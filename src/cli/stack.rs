@@ -115,16 +115,16 @@ fn state_path(config: &Config, args: &StackArgs) -> Result<PathBuf, Failure> {
     if let Some(p) = &args.state {
         return Ok(p.clone());
     }
-    if let Some(b) = &config.terraform.backend {
-        if let Some(attr) = b.body.get_attribute("path") {
-            return match attr.value.as_str() {
-                Some(p) => Ok(config.dir.join(p)),
-                None => Err(Failure::Message(format!(
-                    "the local backend's path in {} must be a plain string",
-                    config.sources.file(b.file).display
-                ))),
-            };
-        }
+    if let Some(b) = &config.terraform.backend
+        && let Some(attr) = b.body.get_attribute("path")
+    {
+        return match attr.value.as_str() {
+            Some(p) => Ok(config.dir.join(p)),
+            None => Err(Failure::Message(format!(
+                "the local backend's path in {} must be a plain string",
+                config.sources.file(b.file).display
+            ))),
+        };
     }
     Ok(PathBuf::from("state").join(format!("{}.json", config.stack)))
 }

@@ -54,21 +54,21 @@ pub fn resource_config(
     );
     if schema.taggable {
         let tags = map.get("tags").cloned().unwrap_or(Value::Null);
-        if let Some(m) = tags.as_map() {
-            if let Some(bad) = m.keys().find(|k| k.starts_with("keel:")) {
-                let at = res
-                    .body
-                    .get_attribute("tags")
-                    .and_then(|a| span_of(res.file, a.value.span()));
-                diags.push(
-                    Diagnostic::error(format!(
-                        "tag \"{bad}\" in {} uses keel's reserved prefix",
-                        res.key()
-                    ))
-                    .at(at)
-                    .help("keel sets keel:stack and keel:address itself; choose another key"),
-                );
-            }
+        if let Some(m) = tags.as_map()
+            && let Some(bad) = m.keys().find(|k| k.starts_with("keel:"))
+        {
+            let at = res
+                .body
+                .get_attribute("tags")
+                .and_then(|a| span_of(res.file, a.value.span()));
+            diags.push(
+                Diagnostic::error(format!(
+                    "tag \"{bad}\" in {} uses keel's reserved prefix",
+                    res.key()
+                ))
+                .at(at)
+                .help("keel sets keel:stack and keel:address itself; choose another key"),
+            );
         }
         let tags_all = match tags {
             Value::Unknown => Value::Unknown,
@@ -183,15 +183,15 @@ fn eval_body(
                     .or_insert_with(|| Value::List(vec![]));
                 if let Value::List(items) = list {
                     items.push(Value::Map(inner));
-                    if let Some(max) = bt.max_items {
-                        if items.len() > max {
-                            diags.push(
-                                Diagnostic::error(format!(
-                                    "{what} takes at most {max} \"{key}\" block(s)"
-                                ))
-                                .at(block_header_span(file, block)),
-                            );
-                        }
+                    if let Some(max) = bt.max_items
+                        && items.len() > max
+                    {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "{what} takes at most {max} \"{key}\" block(s)"
+                            ))
+                            .at(block_header_span(file, block)),
+                        );
                     }
                 }
             }

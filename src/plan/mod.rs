@@ -110,6 +110,8 @@ pub struct Plan {
     pub outputs: BTreeMap<String, Value>,
     /// Outputs whose declaration says `sensitive = true`.
     pub sensitive_outputs: HashSet<String>,
+    /// Outputs that differ from what state recorded: name -> (recorded, planned).
+    pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
 }
 
 /// Counts for the summary line.
@@ -138,11 +140,11 @@ impl Plan {
         c
     }
 
+    /// Resource changes; see also `output_changes`.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }
 
-    /// Output changes matter too: a plan that only changes outputs still applies.
     pub fn change(&self, addr: &ResourceAddr) -> Option<&Change> {
         self.changes.iter().find(|c| &c.addr == addr)
     }
@@ -346,8 +348,24 @@ pub fn plan(
         .filter(|o| o.sensitive)
         .map(|o| o.name.clone())
         .collect();
+    let mut output_changes: BTreeMap<String, (Option<Value>, Value)> = BTreeMap::new();
+    for (name, v) in &outputs {
+        let recorded = state.outputs.get(name).map(|o| Value::from_json(&o.value));
+        if v.has_unknown() || recorded.as_ref() != Some(v) {
+            output_changes.insert(name.clone(), (recorded, v.clone()));
+        }
+    }
+    for (name, o) in &state.outputs {
+        if !outputs.contains_key(name) {
+            output_changes.insert(
+                name.clone(),
+                (Some(Value::from_json(&o.value)), Value::Null),
+            );
+        }
+    }
     Ok(Plan {
         stack: config.stack.clone(),
+        output_changes,
         lineage: state.lineage.clone(),
         serial: state.serial,
         destroy,

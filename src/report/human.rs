@@ -12,15 +12,19 @@ use std::fmt::Write;
 /// Renders a plan the way `keel plan` prints it.
 pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     let mut out = String::new();
-    let changed: Vec<&Change> = plan
+    let mut changed: Vec<&Change> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    let output_changes =
-        plan.outputs.iter().any(|(_, v)| v.has_unknown()) || !plan.outputs.is_empty();
+    changed.sort_by(|a, b| a.addr.cmp(&b.addr));
     if changed.is_empty() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
+        if !plan.output_changes.is_empty() {
+            out.push('\n');
+            output_lines(&mut out, plan, redact);
+            out.push_str("\nApplying will record the new output values; no resource changes.\n");
+        }
         return out;
     }
     out.push_str("keel will perform the following actions:\n\n");
@@ -69,18 +73,36 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
             irreversible.join(", ")
         );
     }
-    if output_changes && !plan.destroy {
-        let _ = writeln!(out, "\nOutputs after apply:");
-        for (name, v) in &plan.outputs {
-            let shown = if plan.sensitive_outputs.contains(name) {
+    if !plan.output_changes.is_empty() && !plan.destroy {
+        out.push('\n');
+        output_lines(&mut out, plan, redact);
+    }
+    out
+}
+
+/// "Changes to Outputs:" with `+`, `~` and `-` lines.
+fn output_lines(out: &mut String, plan: &Plan, redact: &Redactor) {
+    let _ = writeln!(out, "Changes to Outputs:");
+    let width = plan
+        .output_changes
+        .keys()
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    for (name, (before, after)) in &plan.output_changes {
+        let show = |v: &Value| {
+            if plan.sensitive_outputs.contains(name) {
                 "(sensitive value)".to_string()
             } else {
                 redact.value(v)
-            };
-            let _ = writeln!(out, "  {name} = {shown}");
-        }
+            }
+        };
+        let _ = match (before, after) {
+            (None, a) => writeln!(out, "  + {name:<width$} = {}", show(a)),
+            (Some(b), Value::Null) => writeln!(out, "  - {name:<width$} = {} -> null", show(b)),
+            (Some(b), a) => writeln!(out, "  ~ {name:<width$} = {} -> {}", show(b), show(a)),
+        };
     }
-    out
 }
 
 fn header(c: &Change) -> String {

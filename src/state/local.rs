@@ -87,7 +87,7 @@ impl LocalBackend {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = file.read_to_string(&mut text);
-                let holder = serde_json::from_str(&text).unwrap_or(LockInfo {
+                let holder: LockInfo = serde_json::from_str(&text).unwrap_or(LockInfo {
                     id: "unknown".into(),
                     operation: "unknown".into(),
                     who: "another keel process".into(),
@@ -96,7 +96,7 @@ impl LocalBackend {
                 });
                 return Err(StateError::Locked {
                     path: self.path.clone(),
-                    holder,
+                    holder: Box::new(holder),
                 });
             }
             Err(fs::TryLockError::Error(e)) => return Err(self.io(e)),
@@ -175,10 +175,10 @@ impl LocalBackend {
             f.sync_all().map_err(|e| self.io(e))?;
         }
         fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Ok(d) = File::open(dir)
+        {
+            let _ = d.sync_all();
         }
         Ok(())
     }

@@ -92,7 +92,10 @@ pub enum StateError {
     #[error(
         "state {path} is locked by {holder}\n  help: wait for that command to finish; if it died, its lock is released with its process"
     )]
-    Locked { path: PathBuf, holder: LockInfo },
+    Locked {
+        path: PathBuf,
+        holder: Box<LockInfo>,
+    },
     #[error(
         "state file {path} is damaged: {reason}\n  help: keel has not changed it. Restore the previous copy from {path}.backup, or fix the file by hand"
     )]

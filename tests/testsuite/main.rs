@@ -1,0 +1,8 @@
+//! keel's integration tests: one binary, driving the `keel` command against moto (a real
+//! AWS wire-protocol endpoint on loopback) and checking the cloud through the AWS SDK.
+
+mod fixture;
+mod moto;
+
+mod apply;
+mod errors;

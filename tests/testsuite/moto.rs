@@ -1,0 +1,106 @@
+//! The local AWS endpoint for keel's integration tests: moto in server mode, with keel's
+//! compatibility patches (tests/moto/keel_moto.py), on a free 127.0.0.1 port.
+//!
+//! One server serves the whole test binary; tests keep out of each other's way by giving
+//! every stack (and so every `keel:stack` tag and bucket name) a unique name. The server
+//! stops when this process exits, since it watches its stdin pipe for EOF.
+//!
+//! Known gaps of moto 5.2.5 that keel_moto.py patches (each tested in
+//! tests/moto/test_keel_moto.py): EC2 placement groups are not implemented; S3
+//! GetBucketVersioning answers with the wrong XML root element; object calls in a bucket
+//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+pub const REGION: &str = "us-east-1";
+
+pub struct Moto {
+    pub endpoint: String,
+    _child: Mutex<Child>,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("KEEL_MOTO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").expect("HOME is set");
+            PathBuf::from(home).join(".cache/keel/moto-5.2.5")
+        })
+}
+
+/// The shared server, installed (scripts/moto-install) and started on first use.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/moto-install"))
+            .status()
+            .expect("run scripts/moto-install");
+        assert!(status.success(), "scripts/moto-install failed");
+        let mut child = Command::new(venv().join("bin/python"))
+            .arg(repo().join("tests/moto/keel_moto.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start keel_moto.py");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the endpoint line");
+        let endpoint = line
+            .trim()
+            .strip_prefix("KEEL_MOTO_ENDPOINT=")
+            .unwrap_or_else(|| panic!("keel_moto.py printed {line:?} instead of its endpoint"))
+            .to_string();
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+        Moto {
+            endpoint,
+            _child: Mutex::new(child),
+        }
+    })
+}
+
+impl Moto {
+    /// The environment keel and the SDK need to talk to moto and nothing else.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        let creds =
+            aws_sdk_ec2::config::Credentials::new("testing", "testing", None, None, "keel-tests");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .load()
+            .await
+    }
+
+    /// An EC2 client that reads the cloud directly, not through keel.
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
