@@ -6,6 +6,7 @@
 //! stacks/<name>/*.hcl   --config::load-->  Config         (syntax tree, spans kept)
 //! Config                --graph::build-->  ResourceGraph  (petgraph DAG; a cycle is an error)
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
+//! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
 //! Plan + provider       --apply-->         State'         (written after every operation)
 //! Plan | ApplyReport    --report-->        terminal text
@@ -25,6 +26,7 @@ pub mod eval;
 pub mod graph;
 pub mod plan;
 pub mod providers;
+pub mod refresh;
 pub mod report;
 pub mod state;
 pub mod value;

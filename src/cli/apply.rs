@@ -5,8 +5,6 @@ use super::StackArgs;
 use super::plan::make_plan;
 use super::stack::{Failure, Stack};
 use crate::apply::{self, Recorder};
-use crate::eval;
-use crate::providers::aws::AwsProvider;
 use crate::report::human;
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -20,25 +18,23 @@ pub struct Args {
     /// Do not ask for confirmation.
     #[arg(long = "auto-approve")]
     pub auto_approve: bool,
+    /// Read the cloud before planning (-refresh=false plans from state alone).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
 }
 
 pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     let stack = Stack::load(&args.stack)?;
     let redact = stack.redactor();
-    let (lock, mut state, plan) =
-        make_plan(&stack, if destroy { "destroy" } else { "apply" }, destroy)?;
-    let planned_outputs: BTreeMap<String, serde_json::Value> = plan
-        .outputs
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_json()))
-        .collect();
-    let recorded_outputs: BTreeMap<String, serde_json::Value> = state
-        .outputs
-        .iter()
-        .map(|(k, v)| (k.clone(), v.value.clone()))
-        .collect();
-    let outputs_change = !destroy
-        && (plan.outputs.values().any(Value::has_unknown) || planned_outputs != recorded_outputs);
+    let connected = stack.connect()?;
+    let (lock, mut state, plan) = make_plan(
+        &stack,
+        if destroy { "destroy" } else { "apply" },
+        destroy,
+        args.refresh.then_some(&connected),
+    )?;
+    let (runtime, provider) = connected;
+    let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
     if !plan.has_changes() && !outputs_change {
@@ -54,15 +50,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     }
     println!();
 
-    // The provider's settings: evaluated without state, so they never depend on it.
-    let desired =
-        eval::evaluate(&stack.config, &stack.graph, &stack.inputs).map_err(|d| stack.fail(d))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))?;
     let report = runtime.block_on(async {
-        let provider = AwsProvider::new(&desired.provider).await;
         let mut rec = Recorder {
             backend: &stack.backend,
             lock: &lock,

@@ -3,8 +3,9 @@
 use super::StackArgs;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
-use crate::eval::{Ctx, Env, Inputs};
+use crate::eval::{self, Ctx, Env, Inputs};
 use crate::graph::{self, ResourceGraph};
+use crate::providers::aws::AwsProvider;
 use crate::report::Redactor;
 use crate::state::{LocalBackend, StateError};
 use crate::value::Value;
@@ -78,6 +79,19 @@ impl Stack {
             backend,
             color,
         })
+    }
+
+    /// The AWS provider, configured from the stack's provider block, and a runtime to
+    /// drive it. The provider's settings are evaluated without state.
+    pub fn connect(&self) -> Result<(tokio::runtime::Runtime, AwsProvider), Failure> {
+        let desired =
+            eval::evaluate(&self.config, &self.graph, &self.inputs).map_err(|d| self.fail(d))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))?;
+        let provider = runtime.block_on(AwsProvider::new(&desired.provider));
+        Ok((runtime, provider))
     }
 
     pub fn fail(&self, diags: Diagnostics) -> Failure {

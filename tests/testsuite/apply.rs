@@ -355,6 +355,52 @@ async fn a_bucket_holding_data_is_not_destroyed_unless_force_destroy_is_set() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_resource_deleted_outside_keel_is_planned_again() {
+    let p = Project::new("outside");
+    p.write(
+        "main.hcl",
+        "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.31.0.0/16\"\n}\n",
+    );
+    p.keel(&["apply", "-auto-approve"]).ok();
+    let first = vpc_ids(&p.stack).await;
+    assert_eq!(first.len(), 1);
+    moto()
+        .ec2()
+        .await
+        .delete_vpc()
+        .vpc_id(&first[0])
+        .send()
+        .await
+        .expect("delete behind keel's back");
+
+    let plan = p.keel(&["plan"]).ok();
+    assert!(
+        plan.stdout
+            .contains("aws_vpc.main was deleted outside keel"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+    // Without refresh, keel plans from state alone and sees nothing to do.
+    let stale = p.keel(&["plan", "-refresh=false", "-detailed-exitcode"]);
+    assert_eq!(stale.code, 0, "{}{}", stale.stdout, stale.stderr);
+
+    p.keel(&["apply", "-auto-approve"]).ok();
+    let second = vpc_ids(&p.stack).await;
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first);
+    assert_eq!(
+        p.state()["resources"]["aws_vpc.main"]["id"],
+        second[0].as_str()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn apply_asks_and_only_yes_approves() {
     let p = Project::new("confirm");
     p.write(
@@ -367,4 +413,24 @@ async fn apply_asks_and_only_yes_approves() {
     assert!(run.stderr.contains("-auto-approve"), "{}", run.stderr);
     assert!(vpc_ids(&p.stack).await.is_empty());
     assert!(!p.state_path().exists() || p.state()["resources"] == serde_json::json!({}));
+
+    let no = p.keel_with_input(&["apply"], "no\n");
+    assert_eq!(no.code, 1, "{}{}", no.stdout, no.stderr);
+    assert!(
+        no.stdout.contains("Only 'yes' will be accepted"),
+        "{}",
+        no.stdout
+    );
+    assert!(no.stdout.contains("Apply cancelled."), "{}", no.stdout);
+    assert!(vpc_ids(&p.stack).await.is_empty());
+
+    let yes = p.keel_with_input(&["apply"], "yes\n").ok();
+    assert!(
+        yes.stdout.contains("Apply complete! Resources: 1 added"),
+        "{}",
+        yes.stdout
+    );
+    assert_eq!(vpc_ids(&p.stack).await.len(), 1);
+    p.keel_with_input(&["destroy"], "yes\n").ok();
+    assert!(vpc_ids(&p.stack).await.is_empty());
 }

@@ -1,6 +1,7 @@
 //! A stack in a temporary directory, and a way to run `keel` on it.
 
 use crate::moto::moto;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,18 +85,39 @@ impl Project {
     pub fn keel(&self, args: &[&str]) -> Run {
         run_keel(self.root.path(), args, &self.dir())
     }
+
+    /// Runs keel with `input` on its standard input, as a person answering its prompt.
+    pub fn keel_with_input(&self, args: &[&str], input: &str) -> Run {
+        let mut cmd = command(self.root.path(), args, &self.dir());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run keel");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_bytes())
+            .expect("write keel's input");
+        child.wait_with_output().expect("wait for keel").into()
+    }
 }
 
 pub fn run_keel(cwd: &Path, args: &[&str], dir: &Path) -> Run {
+    let mut cmd = command(cwd, args, dir);
+    cmd.stdin(Stdio::null());
+    cmd.output().expect("run keel").into()
+}
+
+fn command(cwd: &Path, args: &[&str], dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
     cmd.current_dir(cwd)
         .args(args)
         .arg(dir)
-        .stdin(Stdio::null())
         .env_remove("AWS_PROFILE")
         .env("NO_COLOR", "1");
     for (k, v) in moto().env() {
         cmd.env(k, v);
     }
-    cmd.output().expect("run keel").into()
+    cmd
 }
