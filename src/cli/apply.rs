@@ -32,6 +32,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         if destroy { "destroy" } else { "apply" },
         destroy,
         args.refresh.then_some(&connected),
+        true,
     )?;
     let (runtime, provider) = connected;
     let outputs_change = !destroy && !plan.output_changes.is_empty();

@@ -5,6 +5,7 @@
 mod apply;
 mod output;
 mod plan;
+mod show;
 mod stack;
 
 use clap::{Parser, Subcommand};
@@ -26,7 +27,7 @@ pub struct Cli {
 }
 
 /// Options every command that evaluates a stack takes.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct StackArgs {
     /// The stack directory (its *.hcl / *.tf files).
     #[arg(default_value = ".")]
@@ -59,6 +60,8 @@ pub enum Command {
     Destroy(apply::Args),
     /// Show the stack's output values from state.
     Output(output::Args),
+    /// Show a plan saved with keel plan -out FILE.
+    Show(show::Args),
 }
 
 /// Accepts `-auto-approve` for `--auto-approve`: Terraform users type single dashes.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::exec(args, false),
         Command::Destroy(args) => apply::exec(args, true),
         Command::Output(args) => output::exec(args),
+        Command::Show(args) => show::exec(args),
     };
     match result {
         Ok(code) => code,

@@ -5,7 +5,7 @@ use super::stack::{Failure, Stack};
 use crate::plan::Plan;
 use crate::providers::aws::AwsProvider;
 use crate::refresh;
-use crate::report::human;
+use crate::report::{human, json, markdown};
 use crate::state::{State, StateLock};
 use std::process::ExitCode;
 
@@ -19,21 +19,88 @@ pub struct Args {
     /// Exit 0 when there are no changes, 1 on error, 2 when there are changes.
     #[arg(long = "detailed-exitcode")]
     pub detailed_exitcode: bool,
+    /// More stack directories to plan in the same run (for one PR comment).
+    #[arg(value_name = "MORE_DIRS")]
+    pub more: Vec<std::path::PathBuf>,
+    /// Output format: human (default), json or markdown.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the plan, as JSON, to this file (read it with keel show -json FILE).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
     /// Read the cloud before planning (-refresh=false plans from state alone).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
 }
 
+/// How `keel plan` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
 pub fn exec(args: Args) -> Result<ExitCode, Failure> {
-    let stack = Stack::load(&args.stack)?;
-    let connected = if args.refresh {
-        Some(stack.connect()?)
-    } else {
-        None
-    };
-    let (_lock, _state, plan) = make_plan(&stack, "plan", args.destroy, connected.as_ref())?;
-    print!("{}", human::plan(&plan, &stack.redactor()));
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    let format = if args.json { Format::Json } else { args.format };
+    let mut dirs = vec![args.stack.dir.clone()];
+    dirs.extend(args.more.iter().cloned());
+    if dirs.len() > 1 && format != Format::Markdown {
+        return Err(Failure::Message(
+            "several stack directories are planned together only with --format markdown (one PR comment); plan them one at a time otherwise".into(),
+        ));
+    }
+    let mut planned = Vec::new();
+    for dir in dirs {
+        let stack_args = StackArgs {
+            dir,
+            ..args.stack.clone()
+        };
+        let stack = Stack::load(&stack_args)?;
+        // Refresh progress goes to stderr when stdout carries a document.
+        let connected = if args.refresh {
+            Some(stack.connect()?)
+        } else {
+            None
+        };
+        let (_lock, _state, plan) = make_plan(
+            &stack,
+            "plan",
+            args.destroy,
+            connected.as_ref(),
+            format == Format::Human,
+        )?;
+        planned.push((plan, stack.redactor()));
+    }
+    if let Some(out) = &args.out {
+        let (plan, redact) = &planned[0];
+        let doc =
+            serde_json::to_string_pretty(&json::plan(plan, redact)).expect("plan JSON") + "\n";
+        std::fs::write(out, doc).map_err(|e| {
+            Failure::Message(format!("cannot write the plan to {}: {e}", out.display()))
+        })?;
+    }
+    match format {
+        Format::Human => print!("{}", human::plan(&planned[0].0, &planned[0].1)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json::plan(&planned[0].0, &planned[0].1))
+                .expect("plan JSON")
+        ),
+        Format::Markdown => {
+            let refs: Vec<(&Plan, &crate::report::Redactor)> =
+                planned.iter().map(|(p, r)| (p, r)).collect();
+            print!(
+                "{}",
+                markdown::comment(&refs, markdown::GITHUB_COMMENT_LIMIT)
+            );
+        }
+    }
+    let changes = planned.iter().any(|(p, _)| p.has_changes());
+    Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
@@ -47,6 +114,7 @@ pub fn make_plan(
     operation: &str,
     destroy: bool,
     connected: Option<&(tokio::runtime::Runtime, AwsProvider)>,
+    to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
     let lock = stack.backend.lock(operation)?;
     let mut state = stack
@@ -56,16 +124,29 @@ pub fn make_plan(
     if let Some((runtime, provider)) = connected
         && !state.resources.is_empty()
     {
-        let mut progress = |line: String| println!("{line}");
+        let mut progress = |line: String| {
+            if to_stdout {
+                println!("{line}")
+            } else {
+                eprintln!("{line}")
+            }
+        };
         let refreshed = runtime
             .block_on(refresh::refresh(&state, provider, &mut progress))
             .map_err(|e| Failure::Message(e.to_string()))?;
-        println!();
+        let mut notes = String::from("\n");
         for addr in &refreshed.gone {
-            println!("Note: {addr} was deleted outside keel; the plan creates it again.");
+            notes.push_str(&format!(
+                "Note: {addr} was deleted outside keel; the plan creates it again.\n"
+            ));
         }
         if !refreshed.gone.is_empty() {
-            println!();
+            notes.push('\n');
+        }
+        if to_stdout {
+            print!("{notes}")
+        } else {
+            eprint!("{notes}")
         }
         state = refreshed.state;
     }

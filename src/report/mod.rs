@@ -3,6 +3,8 @@
 //! sensitive value never reaches the screen, a PR comment or a log.
 
 pub mod human;
+pub mod json;
+pub mod markdown;
 
 use crate::value::Value;
 
@@ -31,6 +33,21 @@ impl Redactor {
         }
     }
 
+    /// The value as JSON, with every string that holds a secret replaced and unknown
+    /// values as null.
+    pub fn json(&self, v: &Value) -> serde_json::Value {
+        match v {
+            Value::String(s) if self.hides(&crate::value::quote(s)) => "(sensitive value)".into(),
+            Value::List(items) => items.iter().map(|i| self.json(i)).collect(),
+            Value::Map(m) => m
+                .iter()
+                .map(|(k, v)| (k.clone(), self.json(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            other => other.to_json(),
+        }
+    }
+
     fn hides(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| {
             if s.len() >= 4 {
@@ -53,3 +70,6 @@ mod tests {
         assert_eq!(r.value(&Value::str("public")), "\"public\"");
     }
 }
+
+#[cfg(test)]
+mod snapshot_tests;

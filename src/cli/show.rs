@@ -1,0 +1,52 @@
+//! `keel show -json PLANFILE`: a plan saved with `keel plan -out PLANFILE`, checked for a
+//! format this keel understands.
+
+use super::stack::Failure;
+use crate::report::json::FORMAT_VERSION;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The saved plan.
+    pub file: std::path::PathBuf,
+    /// Print as JSON (the saved form).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn exec(args: Args) -> Result<ExitCode, Failure> {
+    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+        Failure::Message(format!(
+            "cannot read plan file {}: {e}",
+            args.file.display()
+        ))
+    })?;
+    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Failure::Message(format!(
+            "{} is not a keel plan file: {e}",
+            args.file.display()
+        ))
+    })?;
+    match doc.get("format_version").and_then(|v| v.as_str()) {
+        Some(FORMAT_VERSION) => {}
+        Some(other) => {
+            return Err(Failure::Message(format!(
+                "{} has plan format {other}; this keel reads {FORMAT_VERSION}. Make the plan again with this keel",
+                args.file.display()
+            )));
+        }
+        None => {
+            return Err(Failure::Message(format!(
+                "{} is not a keel plan file (no format_version)",
+                args.file.display()
+            )));
+        }
+    }
+    if !args.json {
+        return Err(Failure::Message(
+            "saved plans are shown as JSON for now: pass -json".into(),
+        ));
+    }
+    println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+    Ok(ExitCode::SUCCESS)
+}
