@@ -9,7 +9,8 @@
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
 //! Plan + provider       --apply-->         State'         (written after every operation)
-//! Plan | ApplyReport    --report-->        terminal text
+//! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
+//! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
 //! ```
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
@@ -22,6 +23,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod drift;
 pub mod eval;
 pub mod graph;
 pub mod plan;

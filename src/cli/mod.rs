@@ -3,6 +3,7 @@
 //! the double-dash ones.
 
 mod apply;
+mod drift;
 mod output;
 mod plan;
 mod show;
@@ -60,6 +61,8 @@ pub enum Command {
     Destroy(apply::Args),
     /// Show the stack's output values from state.
     Output(output::Args),
+    /// Report what changed in the cloud behind the stack's back (exit 2 on drift).
+    Drift(drift::Args),
     /// Show a plan saved with keel plan -out FILE.
     Show(show::Args),
 }
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Destroy(args) => apply::exec(args, true),
         Command::Output(args) => output::exec(args),
         Command::Show(args) => show::exec(args),
+        Command::Drift(args) => drift::exec(args),
     };
     match result {
         Ok(code) => code,

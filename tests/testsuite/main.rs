@@ -5,5 +5,6 @@ mod fixture;
 mod moto;
 
 mod apply;
+mod drift;
 mod errors;
 mod report;

@@ -4,6 +4,7 @@
 //! from the standard chain.
 
 mod ec2;
+mod inventory;
 mod s3;
 
 use super::schema::{Attr, BlockType, Default, ResourceSchema, Ty};

@@ -1,0 +1,126 @@
+//! `keel drift DIR`: what changed in the cloud behind the stack's back. Exit 0 for no
+//! drift, 2 for drift, 1 for an error; `--metrics FILE` writes a Prometheus textfile.
+
+use super::StackArgs;
+use super::plan::Format;
+use super::stack::{Failure, Stack};
+use crate::addr::ResourceAddr;
+use crate::drift::{self, DriftReport};
+use crate::refresh;
+use crate::report::drift as render;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// Output format: human (default), json or markdown.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Shorthand for --format json.
+    #[arg(long)]
+    pub json: bool,
+    /// Write drift counts, the run's time and duration as a Prometheus textfile.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<std::path::PathBuf>,
+}
+
+pub fn exec(args: Args) -> Result<ExitCode, Failure> {
+    let started = Instant::now();
+    let format = if args.json { Format::Json } else { args.format };
+    let stack = Stack::load(&args.stack)?;
+    let lock = stack.backend.lock("drift")?;
+    let Some(state) = stack.backend.read()? else {
+        return Err(Failure::Message(format!(
+            "no state at {}: keel drift compares the cloud with what an apply recorded, so apply the stack first",
+            stack.backend.path.display()
+        )));
+    };
+    drop(lock);
+    let (runtime, provider) = stack.connect()?;
+    let vpcs: Vec<String> = state
+        .resources
+        .values()
+        .filter(|r| r.type_ == "aws_vpc")
+        .map(|r| r.id.clone())
+        .collect();
+    let (refreshed, found) = runtime.block_on(async {
+        let mut quiet = |_line: String| {};
+        let refreshed = refresh::refresh(&state, &provider, &mut quiet)
+            .await
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let found = provider
+            .inventory(&state.stack, &vpcs)
+            .await
+            .map_err(|e| Failure::Message(format!("listing the stack's objects: {e}")))?;
+        Ok::<_, Failure>((refreshed, found))
+    })?;
+    let ignore: BTreeMap<ResourceAddr, Vec<String>> = state
+        .resources
+        .keys()
+        .filter_map(|addr| {
+            let r = stack.config.resource(&addr.type_, &addr.name)?;
+            Some((addr.clone(), r.lifecycle.ignore_changes.clone()))
+        })
+        .collect();
+    let report = drift::compare(&state, &refreshed, &found, &ignore);
+    let redact = stack.redactor();
+    match format {
+        Format::Human => print!("{}", render::human(&report, &redact)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&render::json(&report, &redact)).expect("json")
+        ),
+        Format::Markdown => print!("{}", render::markdown(&report, &redact)),
+    }
+    if let Some(path) = &args.metrics {
+        write_metrics(path, &report, started)?;
+    }
+    Ok(if report.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// A node_exporter textfile, written whole (temporary file, then rename).
+fn write_metrics(path: &std::path::Path, r: &DriftReport, started: Instant) -> Result<(), Failure> {
+    let stack = r.stack.replace('\\', "\\\\").replace('"', "\\\"");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut text = String::new();
+    text.push_str(
+        "# HELP keel_drift_resources Objects that drifted, by kind, at the last keel drift run.\n",
+    );
+    text.push_str("# TYPE keel_drift_resources gauge\n");
+    for (kind, n) in [
+        ("changed", r.changed.len()),
+        ("missing", r.missing.len()),
+        ("unmanaged", r.unmanaged.len()),
+    ] {
+        text.push_str(&format!(
+            "keel_drift_resources{{stack=\"{stack}\",kind=\"{kind}\"}} {n}\n"
+        ));
+    }
+    text.push_str(
+        "# HELP keel_drift_last_run_timestamp_seconds When keel drift last ran to completion.\n",
+    );
+    text.push_str("# TYPE keel_drift_last_run_timestamp_seconds gauge\n");
+    text.push_str(&format!(
+        "keel_drift_last_run_timestamp_seconds{{stack=\"{stack}\"}} {now}\n"
+    ));
+    text.push_str("# HELP keel_drift_duration_seconds How long the last keel drift run took.\n");
+    text.push_str("# TYPE keel_drift_duration_seconds gauge\n");
+    text.push_str(&format!(
+        "keel_drift_duration_seconds{{stack=\"{stack}\"}} {:.3}\n",
+        started.elapsed().as_secs_f64()
+    ));
+    let tmp = path.with_extension("prom.tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| Failure::Message(format!("cannot write metrics to {}: {e}", path.display())))
+}

@@ -1,0 +1,152 @@
+//! `keel drift` against moto: changes made with the SDK behind keel's back each show up
+//! once, in the right category, and a freshly applied stack shows none.
+
+use crate::fixture::Project;
+use crate::moto::moto;
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+
+fn stack(bucket: &str) -> String {
+    format!(
+        r#"
+resource "aws_vpc" "main" {{
+  cidr_block = "10.60.0.0/16"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.60.1.0/24"
+  tags = {{ tier = "private" }}
+}}
+
+resource "aws_subnet" "b" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.60.2.0/24"
+}}
+
+resource "aws_s3_bucket" "data" {{
+  bucket = "{bucket}"
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_reports_each_change_made_outside_keel_once() {
+    let p = Project::new("drift");
+    p.write("main.hcl", &stack(&p.stack));
+    p.keel(&["apply", "-auto-approve"]).ok();
+
+    let clean = p.keel(&["drift"]);
+    assert_eq!(
+        clean.code, 0,
+        "no drift right after apply:\n{}{}",
+        clean.stdout, clean.stderr
+    );
+    assert!(clean.stdout.contains("No drift"), "{}", clean.stdout);
+
+    let state = p.state();
+    let id = |addr: &str| state["resources"][addr]["id"].as_str().unwrap().to_string();
+    let ec2 = moto().ec2().await;
+    // A subnet's tag edited, another subnet deleted, a subnet added inside the managed VPC,
+    // and a security group created with the stack's tag.
+    ec2.create_tags()
+        .resources(id("aws_subnet.a"))
+        .tags(Tag::builder().key("tier").value("public").build())
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_subnet()
+        .subnet_id(id("aws_subnet.b"))
+        .send()
+        .await
+        .unwrap();
+    let extra = ec2
+        .create_subnet()
+        .vpc_id(id("aws_vpc.main"))
+        .cidr_block("10.60.9.0/24")
+        .send()
+        .await
+        .unwrap();
+    let extra_id = extra.subnet().unwrap().subnet_id().unwrap().to_string();
+    let sg = ec2
+        .create_security_group()
+        .group_name(format!("{}-debug", p.stack))
+        .description("opened by hand")
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::SecurityGroup)
+                .tags(Tag::builder().key("keel:stack").value(&p.stack).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let sg_id = sg.group_id().unwrap().to_string();
+
+    let metrics = p.root.path().join("drift.prom");
+    let run = p.keel(&["drift", "-json", "--metrics", metrics.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["format_version"], "keel-drift/1");
+    assert_eq!(
+        doc["missing"],
+        serde_json::json!([{"address": "aws_subnet.b", "id": id("aws_subnet.b")}])
+    );
+    let changed = doc["changed"].as_array().unwrap();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed[0]["address"], "aws_subnet.a");
+    let attrs: Vec<&str> = changed[0]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(attrs, ["tags", "tags_all"]);
+    assert_eq!(changed[0]["attributes"][0]["actual"]["tier"], "public");
+    let unmanaged: Vec<(String, String)> = doc["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["type"].as_str().unwrap().to_string(),
+                u["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unmanaged,
+        [
+            ("aws_security_group".to_string(), sg_id),
+            ("aws_subnet".to_string(), extra_id)
+        ]
+    );
+
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.contains(&format!(
+            "keel_drift_resources{{stack=\"{}\",kind=\"missing\"}} 1",
+            p.stack
+        )),
+        "{prom}"
+    );
+    assert!(
+        prom.contains(&format!(
+            "keel_drift_resources{{stack=\"{}\",kind=\"unmanaged\"}} 2",
+            p.stack
+        )),
+        "{prom}"
+    );
+
+    // The human report names each one too.
+    let human = p.keel(&["drift"]);
+    assert_eq!(human.code, 2);
+    assert!(human.stdout.contains("aws_subnet.b"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains(
+            r#"tags: {"tier" = "private"} (recorded) -> {"tier" = "public"} (in the cloud)"#
+        ),
+        "{}",
+        human.stdout
+    );
+}
