@@ -179,6 +179,17 @@ fn changed_lines(out: &mut String, c: &Change, redact: &Redactor) {
                 map_diff(out, b, n, 10, redact);
                 let _ = writeln!(out, "        }}");
             }
+            (Value::String(b), Value::String(n))
+                if redact.value(&a.before) != "(sensitive value)"
+                    && redact.value(&a.after) != "(sensitive value)"
+                    && (is_document(b) || is_document(n)) =>
+            {
+                let _ = writeln!(out, "      ~ {:<width$} = <<-EOT{force}", a.name);
+                for (tag, line) in line_diff(b, n) {
+                    let _ = writeln!(out, "        {tag} {line}");
+                }
+                let _ = writeln!(out, "          EOT");
+            }
             (b, n) => {
                 let _ = writeln!(
                     out,
@@ -387,4 +398,71 @@ pub fn outputs(values: &BTreeMap<String, (Value, bool)>) -> String {
         let _ = writeln!(out, "{name} = {shown}");
     }
     out
+}
+
+/// A multi-line string or a JSON document (an IAM policy, user data): diffed line by line.
+fn is_document(s: &str) -> bool {
+    s.contains('\n') || normalized_json(s).is_some()
+}
+
+/// A JSON object or array, pretty-printed with sorted keys, so key order never shows as a
+/// change.
+fn normalized_json(s: &str) -> Option<String> {
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(s).ok()?;
+    // keel's Value keeps map keys sorted.
+    serde_json::to_string_pretty(&Value::from_json(&json).to_json()).ok()
+}
+
+/// The lines of two documents, each tagged `+`, `-` or ` `.
+pub fn line_diff(before: &str, after: &str) -> Vec<(char, String)> {
+    let b = normalized_json(before).unwrap_or_else(|| before.to_string());
+    let a = normalized_json(after).unwrap_or_else(|| after.to_string());
+    similar::TextDiff::from_lines(&b, &a)
+        .iter_all_changes()
+        .map(|c| {
+            let tag = match c.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            (tag, c.value().trim_end_matches('\n').to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_documents_diff_by_line_after_sorting_keys() {
+        let before =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}"#;
+        let after =
+            r#"{"Statement":[{"Action":"s3:PutObject","Effect":"Allow"}],"Version":"2012-10-17"}"#;
+        let lines = line_diff(before, after);
+        let changed: Vec<String> = lines
+            .iter()
+            .filter(|(t, _)| *t != ' ')
+            .map(|(t, l)| format!("{t}{}", l.trim()))
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                r#"-"Action": "s3:GetObject","#,
+                r#"+"Action": "s3:PutObject","#
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_strings_are_not_documents() {
+        assert!(!is_document("10.0.0.0/16"));
+        assert!(is_document("#!/bin/bash\nnvidia-smi\n"));
+        assert!(is_document("[1, 2]"));
+    }
 }

@@ -158,6 +158,21 @@ fn detail(c: &Change, redact: &Redactor) -> String {
                 } else {
                     ""
                 };
+                if let (Value::String(b), Value::String(n)) = (&a.before, &a.after)
+                    && (b.contains('\n')
+                        || n.contains('\n')
+                        || b.starts_with('{')
+                        || n.starts_with('{'))
+                    && redact.value(&a.before) != "(sensitive value)"
+                    && redact.value(&a.after) != "(sensitive value)"
+                {
+                    let _ = writeln!(out, "  {} = <<EOT{force}", a.name);
+                    for (tag, line) in super::human::line_diff(b, n) {
+                        let _ = writeln!(out, "{tag}   {line}");
+                    }
+                    let _ = writeln!(out, "  EOT");
+                    continue;
+                }
                 let before = prefixed(&a.name, &a.before);
                 let after = prefixed(&a.name, &a.after);
                 for (path, v) in &before {
