@@ -405,6 +405,8 @@ fn read_resource(
     let mut body = Body::builder().build();
     let mut depends_on = Vec::new();
     let mut lifecycle = Lifecycle::default();
+    let mut count = None;
+    let mut for_each = None;
     let name = format!("{}.{}", labels[0], labels[1]);
     for structure in block.body.iter() {
         if let Some(attr) = structure.as_attribute() {
@@ -420,7 +422,29 @@ fn read_resource(
                             .help("write depends_on = [aws_vpc.main]"),
                     ),
                 },
-                "count" | "for_each" | "provider" => diags.push(
+                "count" | "for_each" => {
+                    let expr = Some(Expr {
+                        file,
+                        expr: attr.value.clone(),
+                    });
+                    let other = if attr.key.as_str() == "count" {
+                        count = expr;
+                        &for_each
+                    } else {
+                        for_each = expr;
+                        &count
+                    };
+                    if other.is_some() {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "{name} sets both count and for_each"
+                            ))
+                            .at(attr_span(file, attr))
+                            .help("use one of them: count for N alike instances, for_each for one instance per key"),
+                        );
+                    }
+                }
+                "provider" => diags.push(
                     Diagnostic::error(format!(
                         "\"{}\" in {name} is not supported yet",
                         attr.key.as_str()
@@ -449,6 +473,8 @@ fn read_resource(
         type_span: block.labels.first().and_then(|l| span_of(file, l.span())),
         depends_on,
         lifecycle,
+        count,
+        for_each,
     });
 }
 

@@ -103,6 +103,10 @@ pub struct Resource {
     /// `depends_on = [...]` entries.
     pub depends_on: Vec<Expr>,
     pub lifecycle: Lifecycle,
+    /// `count = N`: N instances addressed `TYPE.NAME[i]`.
+    pub count: Option<Expr>,
+    /// `for_each = map or set of strings`: instances addressed `TYPE.NAME["key"]`.
+    pub for_each: Option<Expr>,
 }
 
 impl Resource {

@@ -6,3 +6,4 @@ mod moto;
 
 mod apply;
 mod errors;
+mod repetition;
