@@ -21,6 +21,7 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
         locals: Vec::new(),
         resources: Vec::new(),
         outputs: Vec::new(),
+        tfvars: Vec::new(),
     };
 
     let entries = match std::fs::read_dir(dir) {
@@ -80,12 +81,83 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
             }
         }
     }
+    read_tfvars(dir, &mut config, &mut sources, &mut diags);
     check_duplicates(&config, &sources, &mut diags);
     config.sources = sources;
     if diags.has_errors() {
         Err((config.sources, diags))
     } else {
         Ok(config)
+    }
+}
+
+/// `terraform.tfvars`, then `*.auto.tfvars` in name order: files of `name = value` that
+/// Terraform reads without being asked.
+fn read_tfvars(dir: &Path, config: &mut Config, sources: &mut SourceMap, diags: &mut Diagnostics) {
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".auto.tfvars"))
+        })
+        .collect();
+    auto.sort();
+    let main = dir.join("terraform.tfvars");
+    let paths = main.is_file().then_some(main).into_iter().chain(auto);
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+                continue;
+            }
+        };
+        let file = sources.add(SourceFile::new(&path, display_path(&path), text));
+        let text = &sources.file(file).text;
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => {
+                for structure in body.iter() {
+                    if let Some(attr) = structure.as_attribute() {
+                        config.tfvars.push(Local {
+                            name: attr.key.as_str().to_string(),
+                            expr: Expr {
+                                file,
+                                expr: attr.value.clone(),
+                            },
+                            span: attr_span(file, attr),
+                        });
+                    } else if let Some(block) = structure.as_block() {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "a variables file holds name = value lines, not blocks (found \"{}\")",
+                                block.ident.as_str()
+                            ))
+                            .at(crate::config::block_header_span(file, block))
+                            .help("declare variables in the stack's .hcl files; set their values here"),
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                let offset = e.location().offset();
+                diags.push(
+                    Diagnostic::error(format!("syntax error: {}", e.message()))
+                        .at(Some(Span {
+                            file,
+                            range: offset..offset + 1,
+                        }))
+                        .label("here"),
+                );
+            }
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Config {
     pub locals: Vec<Local>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
+    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
+    pub tfvars: Vec<Local>,
 }
 
 /// Settings from `terraform { ... }` blocks.

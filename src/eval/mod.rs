@@ -21,31 +21,69 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub use expr::Ctx;
 pub use resource::{computed_value, resource_config};
 
-/// Values the user passed in: `-var name=value`, `KEEL_VAR_name`, `TF_VAR_name`.
+/// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
+/// and `*.auto.tfvars` files, which win over `KEEL_VAR_name` / `TF_VAR_name`, as in Terraform.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
+    /// From the command line.
     pub vars: BTreeMap<String, Value>,
+    /// From the environment.
+    pub env: BTreeMap<String, Value>,
 }
 
 impl Inputs {
-    /// Reads `KEEL_VAR_name` and `TF_VAR_name` from the environment; `-var` given on the
-    /// command line wins.
+    /// Reads `KEEL_VAR_name` and `TF_VAR_name` (KEEL_ wins) from the environment, and
+    /// `-var` arguments.
     pub fn from_env_and_args(args: &[(String, String)]) -> Inputs {
-        let mut vars = BTreeMap::new();
+        let mut env = BTreeMap::new();
         for (k, v) in std::env::vars() {
             if let Some(name) = k.strip_prefix("TF_VAR_") {
-                vars.insert(name.to_string(), Value::String(v));
+                env.insert(name.to_string(), Value::String(v));
             }
         }
         for (k, v) in std::env::vars() {
             if let Some(name) = k.strip_prefix("KEEL_VAR_") {
-                vars.insert(name.to_string(), Value::String(v));
+                env.insert(name.to_string(), Value::String(v));
             }
         }
-        for (k, v) in args {
-            vars.insert(k.clone(), Value::String(v.clone()));
-        }
-        Inputs { vars }
+        let vars = args
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        Inputs { vars, env }
+    }
+}
+
+/// The value of variable `i`: `-var`, then the last tfvars file that sets it, then the
+/// environment, then its default.
+pub fn variable_value(
+    config: &Config,
+    i: usize,
+    inputs: &Inputs,
+    env: &Env,
+) -> Result<Value, Diagnostics> {
+    let var = &config.variables[i];
+    if let Some(v) = inputs.vars.get(&var.name) {
+        return Ok(v.clone());
+    }
+    if let Some(a) = config.tfvars.iter().rev().find(|a| a.name == var.name) {
+        return Ok(Ctx::new(&Env::default(), a.expr.file).eval(&a.expr.expr)?);
+    }
+    if let Some(v) = inputs.env.get(&var.name) {
+        return Ok(v.clone());
+    }
+    match &var.default {
+        Some(d) => Ok(Ctx::new(env, d.file).eval(&d.expr)?),
+        None => Err(Diagnostic::error(format!(
+            "no value for required variable \"{}\"",
+            var.name
+        ))
+        .at(var.span.clone())
+        .help(format!(
+            "pass -var {0}=VALUE, set it in terraform.tfvars, set KEEL_VAR_{0}, or give the variable a default",
+            var.name
+        ))
+        .into()),
     }
 }
 
@@ -256,28 +294,10 @@ pub fn eval_node(
     provider: &ProviderSettings,
 ) -> Result<NodeValue, Diagnostics> {
     Ok(match node {
-        Node::Var(i) => {
-            let var = &config.variables[i];
-            let value = match inputs.vars.get(&var.name) {
-                Some(v) => v.clone(),
-                None => match &var.default {
-                    Some(d) => Ctx::new(env, d.file).eval(&d.expr)?,
-                    None => {
-                        return Err(Diagnostic::error(format!(
-                            "no value for required variable \"{}\"",
-                            var.name
-                        ))
-                        .at(var.span.clone())
-                        .help(format!(
-                            "pass -var {0}=VALUE, set KEEL_VAR_{0}, or give the variable a default",
-                            var.name
-                        ))
-                        .into());
-                    }
-                },
-            };
-            NodeValue::Var(var.name.clone(), value)
-        }
+        Node::Var(i) => NodeValue::Var(
+            config.variables[i].name.clone(),
+            variable_value(config, i, inputs, env)?,
+        ),
         Node::Local(i) => {
             let local = &config.locals[i];
             let v = Ctx::new(env, local.expr.file).eval(&local.expr.expr)?;

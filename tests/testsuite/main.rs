@@ -6,4 +6,5 @@ mod moto;
 
 mod apply;
 mod errors;
+mod inputs;
 mod repetition;
