@@ -179,3 +179,38 @@ resource "aws_subnet" "a" {
         "bad input touches no state"
     );
 }
+
+#[test]
+fn bad_count_for_each_and_each_outside_for_each_are_pointed_at() {
+    let p = Project::new("repeat-bad");
+    p.write(
+        "main.hcl",
+        r#"
+resource "aws_vpc" "a" {
+  count      = -1
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_vpc" "b" {
+  for_each   = [1, 2]
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_vpc" "c" {
+  cidr_block = each.value
+}
+"#,
+    );
+    let run = p.keel(&["plan"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for expected in [
+        "count of aws_vpc.a must be a whole number of zero or more, got -1",
+        "main.hcl:3:",
+        "for_each of aws_vpc.b must hold strings, but holds 1",
+        "main.hcl:8:",
+        "each.value is only available in a resource with for_each set",
+        "main.hcl:13:",
+    ] {
+        assert!(run.stderr.contains(expected), "{expected}\n{}", run.stderr);
+    }
+}
