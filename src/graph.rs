@@ -168,8 +168,10 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
             Subject::Unsupported(text) => {
                 let help = if text.starts_with("data.") || text.starts_with("module.") {
                     "data sources and modules are not supported yet"
-                } else if text.starts_with("count.") || text.starts_with("each.") {
-                    "count and for_each are not supported yet"
+                } else if text.starts_with("count.") {
+                    "count has one attribute: count.index"
+                } else if text.starts_with("each.") {
+                    "each has two attributes: each.key and each.value"
                 } else {
                     "references look like var.NAME, local.NAME or TYPE.NAME.ATTRIBUTE; strings need quotes"
                 };
@@ -218,6 +220,9 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
     for (i, r) in config.resources.iter().enumerate() {
         let node = Node::Resource(i);
         refs_into(node, body_references(&r.body, r.file), &mut diags);
+        for e in r.count.iter().chain(&r.for_each) {
+            refs_into(node, references(e), &mut diags);
+        }
         for d in &r.depends_on {
             let refs = references(d);
             let only_resource =

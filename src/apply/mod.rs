@@ -265,8 +265,8 @@ async fn walk<P: Provider>(
                 return Ok(false);
             }
         };
-        let (addr, value) = match value {
-            NodeValue::Resource(addr, value) => (addr, value),
+        let (shape, instances) = match value {
+            NodeValue::Resource(shape, instances) => (shape, instances),
             NodeValue::Output(name, v) => {
                 report.outputs.insert(name, v);
                 continue;
@@ -280,102 +280,103 @@ async fn walk<P: Provider>(
             unreachable!("resource values come from resource nodes")
         };
         let resource = &config.resources[ri];
-        let Some(ci) = plan.changes.iter().position(|c| c.addr == addr) else {
-            return Err(ApplyError::Eval(format!(
-                "{addr} is in the configuration but not in the plan; run keel plan again"
-            )));
-        };
-        let change = &plan.changes[ci];
-        if let Some(path) = inconsistent(&change.config, &value) {
-            return Err(ApplyError::Eval(format!(
-                "{addr}: the value of {path} differs from the plan; the configuration or its inputs changed since planning. Run keel plan again"
-            )));
-        }
-        if !to_apply.contains(&ci) {
-            let prior = rec.state.resources.get(&addr).map(|r| r.value());
-            env.resources.insert(
-                resource.key(),
-                computed_value(&resource.type_, &value, prior.as_ref()),
-            );
-            continue;
-        }
-        if value.has_unknown() {
-            return Err(ApplyError::Eval(format!(
-                "{addr}: some of its arguments are still unknown after everything it depends on was applied"
-            )));
-        }
-        let record = |value: &Value| {
-            let id = value.get("id").as_str().unwrap_or_default().to_string();
-            ResourceState {
-                type_: addr.type_.clone(),
-                id,
-                attributes: value.to_json(),
-                dependencies: change.dependencies.clone(),
+        let mut seen = Vec::with_capacity(instances.len());
+        for eval::InstanceValue { addr, value } in instances {
+            let Some(ci) = plan.changes.iter().position(|c| c.addr == addr) else {
+                return Err(ApplyError::Eval(format!(
+                    "{addr} is in the configuration but not in the plan; run keel plan again"
+                )));
+            };
+            let change = &plan.changes[ci];
+            if let Some(path) = inconsistent(&change.config, &value) {
+                return Err(ApplyError::Eval(format!(
+                    "{addr}: the value of {path} differs from the plan; the configuration or its inputs changed since planning. Run keel plan again"
+                )));
             }
-        };
-        let start = Instant::now();
-        let result = match change.action {
-            Action::Update => {
-                let prior = rec
-                    .state
-                    .resources
-                    .get(&addr)
-                    .map(|r| r.value())
-                    .unwrap_or_default();
-                let id = prior.get("id").as_str().unwrap_or_default().to_string();
-                progress.line(format!("{addr}: Modifying... [id={id}]"));
-                provider
-                    .update(&addr, &prior, &value)
-                    .await
-                    .map(|v| (v, "Modifications"))
+            if !to_apply.contains(&ci) {
+                let prior = rec.state.resources.get(&addr).map(|r| r.value());
+                let v = computed_value(&resource.type_, &value, prior.as_ref());
+                seen.push((addr, v));
+                continue;
             }
-            Action::CreateThenDelete => {
-                if let Some(old) = rec.state.resources.remove(&addr) {
-                    rec.state.deposed.push(Deposed {
-                        addr: addr.clone(),
-                        resource: old,
-                    });
+            if value.has_unknown() {
+                return Err(ApplyError::Eval(format!(
+                    "{addr}: some of its arguments are still unknown after everything it depends on was applied"
+                )));
+            }
+            let record = |value: &Value| {
+                let id = value.get("id").as_str().unwrap_or_default().to_string();
+                ResourceState {
+                    type_: addr.type_.clone(),
+                    id,
+                    attributes: value.to_json(),
+                    dependencies: change.dependencies.clone(),
+                }
+            };
+            let start = Instant::now();
+            let result = match change.action {
+                Action::Update => {
+                    let prior = rec
+                        .state
+                        .resources
+                        .get(&addr)
+                        .map(|r| r.value())
+                        .unwrap_or_default();
+                    let id = prior.get("id").as_str().unwrap_or_default().to_string();
+                    progress.line(format!("{addr}: Modifying... [id={id}]"));
+                    provider
+                        .update(&addr, &prior, &value)
+                        .await
+                        .map(|v| (v, "Modifications"))
+                }
+                Action::CreateThenDelete => {
+                    if let Some(old) = rec.state.resources.remove(&addr) {
+                        rec.state.deposed.push(Deposed {
+                            addr: addr.clone(),
+                            resource: old,
+                        });
+                        rec.save()?;
+                    }
+                    progress.line(format!("{addr}: Creating..."));
+                    provider
+                        .create(&addr, &value)
+                        .await
+                        .map(|v| (v, "Creation"))
+                }
+                _ => {
+                    progress.line(format!("{addr}: Creating..."));
+                    provider
+                        .create(&addr, &value)
+                        .await
+                        .map(|v| (v, "Creation"))
+                }
+            };
+            match result {
+                Ok((object, verb)) => {
+                    let entry = record(&object);
+                    let id = entry.id.clone();
+                    rec.state.resources.insert(addr.clone(), entry);
                     rec.save()?;
+                    match change.action {
+                        Action::Update => report.changed += 1,
+                        _ => report.added += 1,
+                    }
+                    progress.line(format!(
+                        "{addr}: {verb} complete after {} [id={id}]",
+                        elapsed(start)
+                    ));
+                    let v = computed_value(&resource.type_, &value, Some(&object));
+                    seen.push((addr, v));
                 }
-                progress.line(format!("{addr}: Creating..."));
-                provider
-                    .create(&addr, &value)
-                    .await
-                    .map(|v| (v, "Creation"))
-            }
-            _ => {
-                progress.line(format!("{addr}: Creating..."));
-                provider
-                    .create(&addr, &value)
-                    .await
-                    .map(|v| (v, "Creation"))
-            }
-        };
-        match result {
-            Ok((object, verb)) => {
-                let entry = record(&object);
-                let id = entry.id.clone();
-                rec.state.resources.insert(addr.clone(), entry);
-                rec.save()?;
-                match change.action {
-                    Action::Update => report.changed += 1,
-                    _ => report.added += 1,
+                Err(e) => {
+                    progress.line(format!("{addr}: failed: {e}"));
+                    report.failure = Some((addr.clone(), e));
+                    return Ok(false);
                 }
-                progress.line(format!(
-                    "{addr}: {verb} complete after {} [id={id}]",
-                    elapsed(start)
-                ));
-                env.resources.insert(
-                    resource.key(),
-                    computed_value(&resource.type_, &value, Some(&object)),
-                );
-            }
-            Err(e) => {
-                progress.line(format!("{addr}: failed: {e}"));
-                report.failure = Some((addr.clone(), e));
-                return Ok(false);
             }
         }
+        env.resources
+            .insert(resource.key(), eval::assemble(shape, seen));
     }
     Ok(true)
 }

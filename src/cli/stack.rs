@@ -3,7 +3,7 @@
 use super::StackArgs;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
-use crate::eval::{self, Ctx, Env, Inputs};
+use crate::eval::{self, Env, Inputs};
 use crate::graph::{self, ResourceGraph};
 use crate::providers::aws::AwsProvider;
 use crate::report::Redactor;
@@ -107,12 +107,13 @@ impl Stack {
             .iter()
             .filter(|v| v.sensitive)
             .filter_map(|v| {
-                let value = match self.inputs.vars.get(&v.name) {
-                    Some(v) => v.clone(),
-                    None => Ctx::new(&env, v.default.as_ref()?.file)
-                        .eval(&v.default.as_ref()?.expr)
-                        .ok()?,
-                };
+                let i = self
+                    .config
+                    .variables
+                    .iter()
+                    .position(|x| std::ptr::eq(x, v))?;
+                let value =
+                    crate::eval::variable_value(&self.config, i, &self.inputs, &env).ok()?;
                 match value {
                     Value::String(s) => Some(s),
                     Value::Null | Value::Unknown => None,

@@ -21,6 +21,7 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
         locals: Vec::new(),
         resources: Vec::new(),
         outputs: Vec::new(),
+        tfvars: Vec::new(),
     };
 
     let entries = match std::fs::read_dir(dir) {
@@ -80,12 +81,83 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
             }
         }
     }
+    read_tfvars(dir, &mut config, &mut sources, &mut diags);
     check_duplicates(&config, &sources, &mut diags);
     config.sources = sources;
     if diags.has_errors() {
         Err((config.sources, diags))
     } else {
         Ok(config)
+    }
+}
+
+/// `terraform.tfvars`, then `*.auto.tfvars` in name order: files of `name = value` that
+/// Terraform reads without being asked.
+fn read_tfvars(dir: &Path, config: &mut Config, sources: &mut SourceMap, diags: &mut Diagnostics) {
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".auto.tfvars"))
+        })
+        .collect();
+    auto.sort();
+    let main = dir.join("terraform.tfvars");
+    let paths = main.is_file().then_some(main).into_iter().chain(auto);
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )));
+                continue;
+            }
+        };
+        let file = sources.add(SourceFile::new(&path, display_path(&path), text));
+        let text = &sources.file(file).text;
+        match hcl_edit::parser::parse_body(text) {
+            Ok(body) => {
+                for structure in body.iter() {
+                    if let Some(attr) = structure.as_attribute() {
+                        config.tfvars.push(Local {
+                            name: attr.key.as_str().to_string(),
+                            expr: Expr {
+                                file,
+                                expr: attr.value.clone(),
+                            },
+                            span: attr_span(file, attr),
+                        });
+                    } else if let Some(block) = structure.as_block() {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "a variables file holds name = value lines, not blocks (found \"{}\")",
+                                block.ident.as_str()
+                            ))
+                            .at(crate::config::block_header_span(file, block))
+                            .help("declare variables in the stack's .hcl files; set their values here"),
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                let offset = e.location().offset();
+                diags.push(
+                    Diagnostic::error(format!("syntax error: {}", e.message()))
+                        .at(Some(Span {
+                            file,
+                            range: offset..offset + 1,
+                        }))
+                        .label("here"),
+                );
+            }
+        }
     }
 }
 
@@ -405,6 +477,8 @@ fn read_resource(
     let mut body = Body::builder().build();
     let mut depends_on = Vec::new();
     let mut lifecycle = Lifecycle::default();
+    let mut count = None;
+    let mut for_each = None;
     let name = format!("{}.{}", labels[0], labels[1]);
     for structure in block.body.iter() {
         if let Some(attr) = structure.as_attribute() {
@@ -420,7 +494,29 @@ fn read_resource(
                             .help("write depends_on = [aws_vpc.main]"),
                     ),
                 },
-                "count" | "for_each" | "provider" => diags.push(
+                "count" | "for_each" => {
+                    let expr = Some(Expr {
+                        file,
+                        expr: attr.value.clone(),
+                    });
+                    let other = if attr.key.as_str() == "count" {
+                        count = expr;
+                        &for_each
+                    } else {
+                        for_each = expr;
+                        &count
+                    };
+                    if other.is_some() {
+                        diags.push(
+                            Diagnostic::error(format!(
+                                "{name} sets both count and for_each"
+                            ))
+                            .at(attr_span(file, attr))
+                            .help("use one of them: count for N alike instances, for_each for one instance per key"),
+                        );
+                    }
+                }
+                "provider" => diags.push(
                     Diagnostic::error(format!(
                         "\"{}\" in {name} is not supported yet",
                         attr.key.as_str()
@@ -449,6 +545,8 @@ fn read_resource(
         type_span: block.labels.first().and_then(|l| span_of(file, l.span())),
         depends_on,
         lifecycle,
+        count,
+        for_each,
     });
 }
 

@@ -43,6 +43,8 @@ pub struct Config {
     pub locals: Vec<Local>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
+    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
+    pub tfvars: Vec<Local>,
 }
 
 /// Settings from `terraform { ... }` blocks.
@@ -103,6 +105,10 @@ pub struct Resource {
     /// `depends_on = [...]` entries.
     pub depends_on: Vec<Expr>,
     pub lifecycle: Lifecycle,
+    /// `count = N`: N instances addressed `TYPE.NAME[i]`.
+    pub count: Option<Expr>,
+    /// `for_each = map or set of strings`: instances addressed `TYPE.NAME["key"]`.
+    pub for_each: Option<Expr>,
 }
 
 impl Resource {

@@ -1,8 +1,8 @@
 //! Evaluating one HCL expression against the values known so far. Unknown values flow
 //! through operators, templates and functions: anything computed from an unknown is unknown.
 
-use super::Env;
 use super::functions;
+use super::{Env, Repetition};
 use crate::config::span_of;
 use crate::diag::{Diagnostic, FileId, suggest};
 use crate::value::{Value, format_number};
@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 pub struct Ctx<'a> {
     pub env: &'a Env,
     pub file: FileId,
+    /// `count.index` / `each.key` and `each.value` of the instance being evaluated.
+    pub repetition: Option<&'a Repetition>,
     bindings: Vec<(String, Value)>,
 }
 
@@ -25,8 +27,15 @@ impl<'a> Ctx<'a> {
         Ctx {
             env,
             file,
+            repetition: None,
             bindings: Vec::new(),
         }
+    }
+
+    /// The context of one instance of a resource with `count` or `for_each`.
+    pub fn with_repetition(mut self, repetition: Option<&'a Repetition>) -> Ctx<'a> {
+        self.repetition = repetition;
+        self
     }
 
     fn err(&self, expr: &impl hcl_edit::Span, message: impl Into<String>) -> Diagnostic {
@@ -221,7 +230,42 @@ impl<'a> Ctx<'a> {
                 "workspace" => Value::str("default"),
                 other => return Err(self.err(t, format!("terraform.{other} does not exist"))),
             },
-            "count" | "each" | "self" | "data" | "module" => {
+            "count" => match (self.repetition, first) {
+                (Some(Repetition::Count(i)), "index") => Value::Number(*i as f64),
+                (Some(Repetition::Count(_)), other) => {
+                    return Err(self
+                        .err(t, format!("count.{other} does not exist"))
+                        .help("count has one attribute: count.index"));
+                }
+                _ => {
+                    return Err(self
+                        .err(
+                            t,
+                            format!("count.{first} is only available in a resource with count set"),
+                        )
+                        .help("add count = N to the resource, or remove the reference"));
+                }
+            },
+            "each" => match (self.repetition, first) {
+                (Some(Repetition::Each { key, .. }), "key") => Value::String(key.clone()),
+                (Some(Repetition::Each { value, .. }), "value") => value.clone(),
+                (Some(Repetition::Each { .. }), other) => {
+                    return Err(self
+                        .err(t, format!("each.{other} does not exist"))
+                        .help("each has two attributes: each.key and each.value"));
+                }
+                _ => {
+                    return Err(self
+                        .err(
+                            t,
+                            format!(
+                                "each.{first} is only available in a resource with for_each set"
+                            ),
+                        )
+                        .help("add for_each = ... to the resource, or remove the reference"));
+                }
+            },
+            "self" | "data" | "module" => {
                 return Err(self.err(t, format!("\"{root}.{first}\" is not supported yet")));
             }
             type_ => {

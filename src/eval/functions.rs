@@ -46,6 +46,12 @@ pub const NAMES: &[&str] = &[
     "flatten",
     "try",
     "can",
+    "formatlist",
+    "base64encode",
+    "base64decode",
+    "sha256",
+    "md5",
+    "file",
 ];
 
 type R = Result<Value, String>;
@@ -150,6 +156,80 @@ pub fn call(name: &str, mut args: Vec<Value>, expand: bool) -> R {
                 return Err("takes a format string".into());
             }
             format(&string(&args[0])?, &args[1..]).map(Value::String)
+        }
+        "formatlist" => {
+            if n == 0 {
+                return Err("takes a format string".into());
+            }
+            let spec = string(&args[0])?;
+            // Lists are iterated together; other arguments repeat for every element.
+            let mut len: Option<usize> = None;
+            for a in &args[1..] {
+                if let Value::List(l) = a {
+                    match len {
+                        Some(m) if m != l.len() => {
+                            return Err(format!(
+                                "all list arguments must have the same length ({m} and {})",
+                                l.len()
+                            ));
+                        }
+                        _ => len = Some(l.len()),
+                    }
+                }
+            }
+            let Some(len) = len else {
+                return Err("needs at least one list argument".into());
+            };
+            let mut out = Vec::with_capacity(len);
+            for i in 0..len {
+                let row: Vec<Value> = args[1..]
+                    .iter()
+                    .map(|a| match a {
+                        Value::List(l) => l[i].clone(),
+                        other => other.clone(),
+                    })
+                    .collect();
+                out.push(Value::String(format(&spec, &row)?));
+            }
+            Ok(Value::List(out))
+        }
+        "base64encode" => {
+            arity(1)?;
+            use base64::Engine as _;
+            Ok(Value::String(
+                base64::engine::general_purpose::STANDARD.encode(string(&args[0])?),
+            ))
+        }
+        "base64decode" => {
+            arity(1)?;
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(string(&args[0])?)
+                .map_err(|e| format!("not valid base64: {e}"))?;
+            String::from_utf8(bytes)
+                .map(Value::String)
+                .map_err(|_| "the decoded bytes are not UTF-8 text".into())
+        }
+        "sha256" | "md5" => {
+            arity(1)?;
+            let text = string(&args[0])?;
+            let digest: Vec<u8> = if name == "md5" {
+                use md5::Digest as _;
+                md5::Md5::digest(text.as_bytes()).to_vec()
+            } else {
+                use sha2::Digest as _;
+                sha2::Sha256::digest(text.as_bytes()).to_vec()
+            };
+            Ok(Value::String(
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+            ))
+        }
+        "file" => {
+            arity(1)?;
+            let path = string(&args[0])?;
+            std::fs::read_to_string(&path).map(Value::String).map_err(|e| {
+                format!("cannot read \"{path}\": {e} (relative paths start at the directory keel runs in; use \"${{path.module}}/NAME\")")
+            })
         }
         "concat" => {
             let mut out = Vec::new();
@@ -626,6 +706,51 @@ mod tests {
     fn unknown_function_suggests_a_near_name() {
         let e = call("jion", vec![], false).unwrap_err();
         assert!(e.contains("did you mean join()"), "{e}");
+    }
+
+    #[test]
+    fn encoding_and_hashing_match_terraform() {
+        assert_eq!(
+            call("base64encode", vec![s("keel")], false),
+            Ok(s("a2VlbA=="))
+        );
+        assert_eq!(
+            call("base64decode", vec![s("a2VlbA==")], false),
+            Ok(s("keel"))
+        );
+        assert!(call("base64decode", vec![s("%%")], false).is_err());
+        assert_eq!(
+            call("sha256", vec![s("hello")], false),
+            Ok(s(
+                "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+            ))
+        );
+        assert_eq!(
+            call("md5", vec![s("hello")], false),
+            Ok(s("5d41402abc4b2a76b9719d911017c592"))
+        );
+    }
+
+    #[test]
+    fn formatlist_zips_lists_and_repeats_scalars() {
+        let azs = Value::List(vec![s("a"), s("b")]);
+        assert_eq!(
+            call("formatlist", vec![s("%s-%s"), s("net"), azs.clone()], false),
+            Ok(Value::List(vec![s("net-a"), s("net-b")]))
+        );
+        let short = Value::List(vec![s("x")]);
+        assert!(call("formatlist", vec![s("%s%s"), azs, short], false).is_err());
+    }
+
+    #[test]
+    fn file_reads_text_and_names_a_missing_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.json");
+        std::fs::write(&path, "{}").unwrap();
+        let p = s(&path.display().to_string());
+        assert_eq!(call("file", vec![p], false), Ok(s("{}")));
+        let e = call("file", vec![s("/nonexistent/x")], false).unwrap_err();
+        assert!(e.contains("/nonexistent/x"), "{e}");
     }
 
     #[test]

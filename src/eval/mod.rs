@@ -11,7 +11,7 @@ pub mod functions;
 pub mod refs;
 mod resource;
 
-use crate::addr::ResourceAddr;
+use crate::addr::{InstanceKey, ResourceAddr};
 use crate::config::{Config, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{Node, ResourceGraph};
@@ -21,31 +21,69 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub use expr::Ctx;
 pub use resource::{computed_value, resource_config};
 
-/// Values the user passed in: `-var name=value`, `KEEL_VAR_name`, `TF_VAR_name`.
+/// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
+/// and `*.auto.tfvars` files, which win over `KEEL_VAR_name` / `TF_VAR_name`, as in Terraform.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
+    /// From the command line.
     pub vars: BTreeMap<String, Value>,
+    /// From the environment.
+    pub env: BTreeMap<String, Value>,
 }
 
 impl Inputs {
-    /// Reads `KEEL_VAR_name` and `TF_VAR_name` from the environment; `-var` given on the
-    /// command line wins.
+    /// Reads `KEEL_VAR_name` and `TF_VAR_name` (KEEL_ wins) from the environment, and
+    /// `-var` arguments.
     pub fn from_env_and_args(args: &[(String, String)]) -> Inputs {
-        let mut vars = BTreeMap::new();
+        let mut env = BTreeMap::new();
         for (k, v) in std::env::vars() {
             if let Some(name) = k.strip_prefix("TF_VAR_") {
-                vars.insert(name.to_string(), Value::String(v));
+                env.insert(name.to_string(), Value::String(v));
             }
         }
         for (k, v) in std::env::vars() {
             if let Some(name) = k.strip_prefix("KEEL_VAR_") {
-                vars.insert(name.to_string(), Value::String(v));
+                env.insert(name.to_string(), Value::String(v));
             }
         }
-        for (k, v) in args {
-            vars.insert(k.clone(), Value::String(v.clone()));
-        }
-        Inputs { vars }
+        let vars = args
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        Inputs { vars, env }
+    }
+}
+
+/// The value of variable `i`: `-var`, then the last tfvars file that sets it, then the
+/// environment, then its default.
+pub fn variable_value(
+    config: &Config,
+    i: usize,
+    inputs: &Inputs,
+    env: &Env,
+) -> Result<Value, Diagnostics> {
+    let var = &config.variables[i];
+    if let Some(v) = inputs.vars.get(&var.name) {
+        return Ok(v.clone());
+    }
+    if let Some(a) = config.tfvars.iter().rev().find(|a| a.name == var.name) {
+        return Ok(Ctx::new(&Env::default(), a.expr.file).eval(&a.expr.expr)?);
+    }
+    if let Some(v) = inputs.env.get(&var.name) {
+        return Ok(v.clone());
+    }
+    match &var.default {
+        Some(d) => Ok(Ctx::new(env, d.file).eval(&d.expr)?),
+        None => Err(Diagnostic::error(format!(
+            "no value for required variable \"{}\"",
+            var.name
+        ))
+        .at(var.span.clone())
+        .help(format!(
+            "pass -var {0}=VALUE, set it in terraform.tfvars, set KEEL_VAR_{0}, or give the variable a default",
+            var.name
+        ))
+        .into()),
     }
 }
 
@@ -99,6 +137,59 @@ pub trait Hook {
     ) -> Result<Value, Diagnostics>;
 }
 
+/// What `count.index` and `each.key` / `each.value` are for one instance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Repetition {
+    Count(u64),
+    Each { key: String, value: Value },
+}
+
+impl Repetition {
+    pub fn key(&self) -> InstanceKey {
+        match self {
+            Repetition::Count(i) => InstanceKey::Int(*i),
+            Repetition::Each { key, .. } => InstanceKey::Str(key.clone()),
+        }
+    }
+}
+
+/// One instance's evaluated configuration, before the hook has seen it.
+#[derive(Debug, Clone)]
+pub struct InstanceValue {
+    pub addr: ResourceAddr,
+    pub value: Value,
+}
+
+/// How a resource block's instances look to references: one object (`TYPE.NAME.id`), a
+/// list (`TYPE.NAME[0].id` with count) or a map (`TYPE.NAME["k"].id` with for_each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    One,
+    List,
+    Map,
+}
+
+/// Puts the values the hook returned for each instance together into what references to
+/// the block see.
+pub fn assemble(shape: Shape, seen: Vec<(ResourceAddr, Value)>) -> Value {
+    match shape {
+        Shape::One => seen.into_iter().next().map(|(_, v)| v).unwrap_or_default(),
+        Shape::List => Value::List(seen.into_iter().map(|(_, v)| v).collect()),
+        Shape::Map => Value::Map(
+            seen.into_iter()
+                .map(|(a, v)| {
+                    let k = match a.key {
+                        Some(InstanceKey::Str(s)) => s,
+                        Some(InstanceKey::Int(i)) => i.to_string(),
+                        None => String::new(),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// The result of a walk.
 #[derive(Debug, Clone)]
 pub struct Walked {
@@ -134,13 +225,17 @@ pub fn walk(
         }
         let result = eval_node(config, node, inputs, &env, &provider).and_then(|value| {
             match value {
-                NodeValue::Resource(addr, value) => {
+                NodeValue::Resource(shape, instances) => {
                     let res = &config.resources[match node {
                         Node::Resource(i) => i,
                         _ => unreachable!("resource values come from resource nodes"),
                     }];
-                    let seen = hook.resource(config, res, &addr, value)?;
-                    env.resources.insert(res.key(), seen);
+                    let mut seen = Vec::with_capacity(instances.len());
+                    for i in instances {
+                        let v = hook.resource(config, res, &i.addr, i.value)?;
+                        seen.push((i.addr, v));
+                    }
+                    env.resources.insert(res.key(), assemble(shape, seen));
                 }
                 NodeValue::Output(name, v) => {
                     outputs.insert(name, v);
@@ -170,8 +265,8 @@ pub enum NodeValue {
     Var(String, Value),
     Local(String, Value),
     Provider(ProviderSettings),
-    /// A resource's configured attributes (see [`resource_config`]).
-    Resource(ResourceAddr, Value),
+    /// Each instance's configured attributes (see [`resource_config`]), in key order.
+    Resource(Shape, Vec<InstanceValue>),
     Output(String, Value),
 }
 
@@ -199,28 +294,10 @@ pub fn eval_node(
     provider: &ProviderSettings,
 ) -> Result<NodeValue, Diagnostics> {
     Ok(match node {
-        Node::Var(i) => {
-            let var = &config.variables[i];
-            let value = match inputs.vars.get(&var.name) {
-                Some(v) => v.clone(),
-                None => match &var.default {
-                    Some(d) => Ctx::new(env, d.file).eval(&d.expr)?,
-                    None => {
-                        return Err(Diagnostic::error(format!(
-                            "no value for required variable \"{}\"",
-                            var.name
-                        ))
-                        .at(var.span.clone())
-                        .help(format!(
-                            "pass -var {0}=VALUE, set KEEL_VAR_{0}, or give the variable a default",
-                            var.name
-                        ))
-                        .into());
-                    }
-                },
-            };
-            NodeValue::Var(var.name.clone(), value)
-        }
+        Node::Var(i) => NodeValue::Var(
+            config.variables[i].name.clone(),
+            variable_value(config, i, inputs, env)?,
+        ),
         Node::Local(i) => {
             let local = &config.locals[i];
             let v = Ctx::new(env, local.expr.file).eval(&local.expr.expr)?;
@@ -231,9 +308,22 @@ pub fn eval_node(
         }
         Node::Resource(i) => {
             let res = &config.resources[i];
-            let addr = ResourceAddr::new(&res.type_, &res.name);
-            let value = resource_config(config, res, &addr, env, provider)?;
-            NodeValue::Resource(addr, value)
+            let (shape, reps) = repetitions(res, env)?;
+            let mut diags = Diagnostics::default();
+            let mut instances = Vec::with_capacity(reps.len());
+            for rep in &reps {
+                let mut addr = ResourceAddr::new(&res.type_, &res.name);
+                addr.key = rep.as_ref().map(Repetition::key);
+                match resource_config(config, res, &addr, env, provider, rep.as_ref()) {
+                    Ok(value) => instances.push(InstanceValue { addr, value }),
+                    Err(d) => diags.extend(d),
+                }
+                // One instance's errors are usually every instance's: report them once.
+                if diags.has_errors() {
+                    return Err(diags);
+                }
+            }
+            NodeValue::Resource(shape, instances)
         }
         Node::Output(i) => {
             let out = &config.outputs[i];
@@ -241,6 +331,105 @@ pub fn eval_node(
             NodeValue::Output(out.name.clone(), v)
         }
     })
+}
+
+/// Evaluates `count` / `for_each`: which instances a resource block has.
+fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetition>>), Diagnostics> {
+    let unknown = |what: &str, e: &crate::config::Expr| -> Diagnostics {
+        let names: Vec<String> = refs::references(e)
+            .into_iter()
+            .filter(|r| !matches!(r.subject, refs::Subject::Builtin))
+            .map(|r| r.text)
+            .collect();
+        let from = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (it depends on {})", names.join(", "))
+        };
+        Diagnostic::error(format!(
+            "the {what} of {} is not known until apply{from}",
+            res.key()
+        ))
+        .at(e.span())
+        .label("known only after apply")
+        .help(format!(
+            "keel must know how many instances to plan: compute {what} from variables, locals or literal values, not from attributes AWS assigns"
+        ))
+        .into()
+    };
+    if let Some(e) = &res.count {
+        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        let n = match v {
+            Value::Unknown => return Err(unknown("count", e)),
+            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
+            other => {
+                return Err(Diagnostic::error(format!(
+                    "count of {} must be a whole number of zero or more, got {}",
+                    res.key(),
+                    other.to_hcl()
+                ))
+                .at(e.span())
+                .into());
+            }
+        };
+        return Ok((
+            Shape::List,
+            (0..n).map(|i| Some(Repetition::Count(i))).collect(),
+        ));
+    }
+    if let Some(e) = &res.for_each {
+        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        // A map's keys are always known; its values may be unknown until apply.
+        let unknown_keys = match &v {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::has_unknown),
+            _ => false,
+        };
+        if unknown_keys {
+            return Err(unknown("for_each", e));
+        }
+        let bad = |why: &str| -> Diagnostics {
+            Diagnostic::error(format!("for_each of {} {why}", res.key()))
+                .at(e.span())
+                .help("for_each takes a map, or a set of strings such as toset([\"a\", \"b\"])")
+                .into()
+        };
+        let reps: Vec<Option<Repetition>> = match v {
+            Value::Map(m) => m
+                .into_iter()
+                .map(|(key, value)| Some(Repetition::Each { key, value }))
+                .collect(),
+            Value::List(items) => {
+                let mut keys = std::collections::BTreeSet::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => {
+                            keys.insert(s);
+                        }
+                        Value::Null => return Err(bad("contains null")),
+                        other => {
+                            return Err(bad(&format!(
+                                "must hold strings, but holds {}",
+                                other.to_hcl()
+                            )));
+                        }
+                    }
+                }
+                keys.into_iter()
+                    .map(|k| {
+                        Some(Repetition::Each {
+                            key: k.clone(),
+                            value: Value::String(k),
+                        })
+                    })
+                    .collect()
+            }
+            Value::Null => return Err(bad("is null")),
+            other => return Err(bad(&format!("is {}, not a map or set", other.to_hcl()))),
+        };
+        return Ok((Shape::Map, reps));
+    }
+    Ok((Shape::One, vec![None]))
 }
 
 /// The hook for evaluation without state: computed attributes are unknown.

@@ -175,6 +175,10 @@ fn root_reference(
         ("var", Some(n)) => (Subject::Var(n.into()), format!("var.{n}")),
         ("local", Some(n)) => (Subject::Local(n.into()), format!("local.{n}")),
         ("path" | "terraform", _) => (Subject::Builtin, root.to_string()),
+        ("count", Some("index")) | ("each", Some("key" | "value")) => (
+            Subject::Builtin,
+            format!("{root}.{}", first.unwrap_or_default()),
+        ),
         (r, Some(n)) if !RESERVED.contains(&r) => (
             Subject::Resource {
                 type_: r.into(),

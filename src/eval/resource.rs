@@ -1,6 +1,6 @@
 //! A resource block's body, checked against its type's schema and evaluated into one object.
 
-use super::{Ctx, Env, ProviderSettings};
+use super::{Ctx, Env, ProviderSettings, Repetition};
 use crate::addr::ResourceAddr;
 use crate::config::{Config, ProviderBlock, Resource, attr_span, block_header_span, span_of};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
@@ -23,6 +23,7 @@ pub fn resource_config(
     addr: &ResourceAddr,
     env: &Env,
     provider: &ProviderSettings,
+    repetition: Option<&Repetition>,
 ) -> Result<Value, Diagnostics> {
     let Some(schema) = schema(&res.type_) else {
         let supported = supported_types();
@@ -47,9 +48,10 @@ pub fn resource_config(
         res.file,
         schema.attrs,
         schema.blocks,
-        &res.key(),
+        &addr.to_string(),
         res.span.clone(),
         env,
+        repetition,
         &mut diags,
     );
     if schema.taggable {
@@ -63,8 +65,7 @@ pub fn resource_config(
                 .and_then(|a| span_of(res.file, a.value.span()));
             diags.push(
                 Diagnostic::error(format!(
-                    "tag \"{bad}\" in {} uses keel's reserved prefix",
-                    res.key()
+                    "tag \"{bad}\" in {addr} uses keel's reserved prefix",
                 ))
                 .at(at)
                 .help("keel sets keel:stack and keel:address itself; choose another key"),
@@ -107,6 +108,7 @@ fn eval_body(
     what: &str,
     header: Option<Span>,
     env: &Env,
+    repetition: Option<&Repetition>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
@@ -151,7 +153,10 @@ fn eval_body(
             );
             continue;
         }
-        match Ctx::new(env, file).eval(&attr.value) {
+        match Ctx::new(env, file)
+            .with_repetition(repetition)
+            .eval(&attr.value)
+        {
             Ok(v) => match coerce(v, schema.ty) {
                 Ok(v) => {
                     map.insert(key.to_string(), v);
@@ -176,6 +181,7 @@ fn eval_body(
                     &format!("{what}.{key}"),
                     block_header_span(file, block),
                     env,
+                    repetition,
                     diags,
                 );
                 let list = map

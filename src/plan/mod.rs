@@ -175,9 +175,23 @@ impl Hook for Planner<'_> {
             .graph
             .resource_dependencies(Node::Resource(index))
             .into_iter()
-            .map(|i| {
+            .flat_map(|i| {
+                // Every instance of the block, planned now or recorded before.
                 let r = &config.resources[i];
-                ResourceAddr::new(&r.type_, &r.name)
+                let same = |a: &ResourceAddr| {
+                    a.module.is_empty() && a.type_ == r.type_ && a.name == r.name
+                };
+                let mut addrs: Vec<ResourceAddr> = self
+                    .changes
+                    .iter()
+                    .map(|c| &c.addr)
+                    .chain(self.state.resources.keys())
+                    .filter(|a| same(a))
+                    .cloned()
+                    .collect();
+                addrs.sort();
+                addrs.dedup();
+                addrs
             })
             .collect();
         let schema = schema(&resource.type_).expect("evaluation checked the type");

@@ -7,4 +7,6 @@ mod moto;
 mod apply;
 mod drift;
 mod errors;
+mod inputs;
+mod repetition;
 mod report;
