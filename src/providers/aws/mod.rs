@@ -120,7 +120,8 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// Builds the clients from the provider block's settings and the standard AWS chain.
     pub async fn new(settings: &ProviderSettings) -> AwsProvider {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -213,6 +214,18 @@ impl Provider for AwsProvider {
             other => Err(unsupported(other)),
         }
     }
+}
+
+/// Retries for every client: the SDK's standard mode retries throttling (Throttling,
+/// RequestLimitExceeded, SlowDown, TooManyRequestsException, ...), transient errors and 5xx
+/// answers with exponential backoff and full jitter. AWS's default of 3 attempts is too few
+/// for an apply that creates dozens of resources in a burst, so keel allows more and caps
+/// the wait between attempts.
+pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(std::time::Duration::from_millis(200))
+        .with_max_backoff(std::time::Duration::from_secs(20))
 }
 
 fn unsupported(type_: &str) -> ProviderError {
