@@ -8,5 +8,6 @@ mod apply;
 mod drift;
 mod errors;
 mod inputs;
+mod network;
 mod repetition;
 mod report;

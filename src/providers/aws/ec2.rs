@@ -12,20 +12,20 @@ use std::collections::BTreeMap;
 
 type Result<T> = std::result::Result<T, ProviderError>;
 
-fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+pub(super) fn ec2_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+pub(super) fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
         .set_tags(Some(ec2_tags(tags)))
         .build()
 }
 
-fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
+pub(super) fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
     tags.iter()
         .filter_map(|t| {
             Some((
@@ -36,7 +36,7 @@ fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn filter(name: &str, value: &str) -> Filter {
+pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
@@ -45,7 +45,7 @@ fn bool_attr(b: bool) -> AttributeBooleanValue {
 }
 
 /// Applies tag differences to any EC2 resource.
-async fn retag(ec2: &Client, id: &str, prior: &Value, config: &Value) -> Result<()> {
+pub(super) async fn retag(ec2: &Client, id: &str, prior: &Value, config: &Value) -> Result<()> {
     let (set, remove) = tag_changes(
         &string_map(prior, "tags_all"),
         &string_map(config, "tags_all"),
@@ -131,7 +131,7 @@ async fn set_vpc_dns(ec2: &Client, id: &str, prior: &Value, config: &Value) -> R
 }
 
 /// Configuration with the identity of what was just created, for the read that follows.
-fn merge_config(known: &Value, config: &Value) -> Value {
+pub(super) fn merge_config(known: &Value, config: &Value) -> Value {
     let mut map = config.as_map().cloned().unwrap_or_default();
     if let Some(k) = known.as_map() {
         map.extend(k.clone());

@@ -5,6 +5,7 @@
 
 mod ec2;
 mod inventory;
+mod network;
 mod s3;
 
 use super::schema::{Attr, BlockType, Default, ResourceSchema, Ty};
@@ -106,9 +107,78 @@ pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
     taggable: false,
 };
 
+pub static AWS_INTERNET_GATEWAY: ResourceSchema = ResourceSchema {
+    type_name: "aws_internet_gateway",
+    attrs: &[
+        // Attaching and detaching happen in place.
+        Attr::optional("vpc_id", Ty::String),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub static AWS_ROUTE_TABLE: ResourceSchema = ResourceSchema {
+    type_name: "aws_route_table",
+    attrs: &[
+        Attr::required("vpc_id", Ty::String).force_new(),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub static AWS_ROUTE: ResourceSchema = ResourceSchema {
+    type_name: "aws_route",
+    attrs: &[
+        Attr::required("route_table_id", Ty::String).force_new(),
+        Attr::required("destination_cidr_block", Ty::String).force_new(),
+        // The target changes in place (ReplaceRoute).
+        Attr::optional("gateway_id", Ty::String),
+        Attr::optional("nat_gateway_id", Ty::String),
+        Attr::optional("vpc_endpoint_id", Ty::String),
+        Attr::optional("network_interface_id", Ty::String),
+        Attr::optional("vpc_peering_connection_id", Ty::String),
+        Attr::computed("id", Ty::String),
+        Attr::computed("origin", Ty::String),
+        Attr::computed("state", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
+pub static AWS_ROUTE_TABLE_ASSOCIATION: ResourceSchema = ResourceSchema {
+    type_name: "aws_route_table_association",
+    attrs: &[
+        // Changes in place (ReplaceRouteTableAssociation).
+        Attr::required("route_table_id", Ty::String),
+        Attr::optional("subnet_id", Ty::String).force_new(),
+        Attr::optional("gateway_id", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
 /// Every resource type the AWS provider supports.
-pub static SCHEMAS: &[&ResourceSchema] =
-    &[&AWS_VPC, &AWS_SUBNET, &AWS_S3_BUCKET, &AWS_S3_BUCKET_SSE];
+pub static SCHEMAS: &[&ResourceSchema] = &[
+    &AWS_VPC,
+    &AWS_SUBNET,
+    &AWS_INTERNET_GATEWAY,
+    &AWS_ROUTE_TABLE,
+    &AWS_ROUTE,
+    &AWS_ROUTE_TABLE_ASSOCIATION,
+    &AWS_S3_BUCKET,
+    &AWS_S3_BUCKET_SSE,
+];
 
 /// The AWS provider: one client per service, sharing one SDK configuration.
 #[derive(Clone)]
@@ -121,7 +191,8 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// Builds the clients from the provider block's settings and the standard AWS chain.
     pub async fn new(settings: &ProviderSettings) -> AwsProvider {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }
@@ -166,6 +237,12 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::create_vpc(&self.ec2, config).await,
             "aws_subnet" => ec2::create_subnet(&self.ec2, config).await,
+            "aws_internet_gateway" => network::create_internet_gateway(&self.ec2, config).await,
+            "aws_route_table" => network::create_route_table(&self.ec2, config).await,
+            "aws_route" => network::create_route(&self.ec2, config).await,
+            "aws_route_table_association" => {
+                network::create_route_table_association(&self.ec2, config).await
+            }
             "aws_s3_bucket" => s3::create_bucket(self, config).await,
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::put_encryption(&self.s3, config).await
@@ -178,6 +255,12 @@ impl Provider for AwsProvider {
         match type_ {
             "aws_vpc" => ec2::read_vpc(&self.ec2, prior).await,
             "aws_subnet" => ec2::read_subnet(&self.ec2, prior).await,
+            "aws_internet_gateway" => network::read_internet_gateway(&self.ec2, prior).await,
+            "aws_route_table" => network::read_route_table(&self.ec2, prior).await,
+            "aws_route" => network::read_route(&self.ec2, prior).await,
+            "aws_route_table_association" => {
+                network::read_route_table_association(&self.ec2, prior).await
+            }
             "aws_s3_bucket" => s3::read_bucket(self, prior).await,
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::read_encryption(&self.s3, prior).await
@@ -195,6 +278,14 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::update_vpc(&self.ec2, prior, config).await,
             "aws_subnet" => ec2::update_subnet(&self.ec2, prior, config).await,
+            "aws_internet_gateway" => {
+                network::update_internet_gateway(&self.ec2, prior, config).await
+            }
+            "aws_route_table" => network::update_route_table(&self.ec2, prior, config).await,
+            "aws_route" => network::update_route(&self.ec2, prior, config).await,
+            "aws_route_table_association" => {
+                network::update_route_table_association(&self.ec2, prior, config).await
+            }
             "aws_s3_bucket" => s3::update_bucket(self, prior, config).await,
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::put_encryption(&self.s3, config).await
@@ -207,6 +298,12 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::delete_vpc(&self.ec2, prior).await,
             "aws_subnet" => ec2::delete_subnet(&self.ec2, prior).await,
+            "aws_internet_gateway" => network::delete_internet_gateway(&self.ec2, prior).await,
+            "aws_route_table" => network::delete_route_table(&self.ec2, prior).await,
+            "aws_route" => network::delete_route(&self.ec2, prior).await,
+            "aws_route_table_association" => {
+                network::delete_route_table_association(&self.ec2, prior).await
+            }
             "aws_s3_bucket" => s3::delete_bucket(&self.s3, prior).await,
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::delete_encryption(&self.s3, prior).await
@@ -214,6 +311,18 @@ impl Provider for AwsProvider {
             other => Err(unsupported(other)),
         }
     }
+}
+
+/// Retries for every client: the SDK's standard mode retries throttling (Throttling,
+/// RequestLimitExceeded, SlowDown, TooManyRequestsException, ...), transient errors and 5xx
+/// answers with exponential backoff and full jitter. AWS's default of 3 attempts is too few
+/// for an apply that creates dozens of resources in a burst, so keel allows more and caps
+/// the wait between attempts.
+pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(std::time::Duration::from_millis(200))
+        .with_max_backoff(std::time::Duration::from_secs(20))
 }
 
 fn unsupported(type_: &str) -> ProviderError {
