@@ -567,8 +567,14 @@ def apply_patches() -> None:
     patch_secure_transport()
 
 
-class _Stop(Exception):
-    pass
+class _Stop(BaseException):
+    """Raised by the SIGTERM/SIGINT handler in the main thread to leave serve_forever.
+
+    A BaseException, like KeyboardInterrupt: socketserver's request loop catches
+    Exception around process_request, so a signal that lands while the main thread
+    accepts a connection would otherwise be swallowed as a request error and the
+    server would keep running (seen as a rare hang on SIGTERM under load).
+    """
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -630,6 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum: int, _frame: Any) -> None:
         if not stopping.is_set():
             stopping.set()
+            # Belt and braces: should the exception below be swallowed anyway,
+            # shutdown() still ends serve_forever's loop.
+            threading.Thread(target=server.shutdown, name="signal-stop", daemon=True).start()
             raise _Stop(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
