@@ -5,6 +5,9 @@ use super::StackArgs;
 use super::plan::make_plan;
 use super::stack::{Failure, Stack};
 use crate::apply::{self, Recorder};
+use crate::drift;
+use crate::refresh;
+use crate::report::drift as render_drift;
 use crate::report::human;
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -21,11 +24,23 @@ pub struct Args {
     /// Read the cloud before planning (-refresh=false plans from state alone).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub refresh: bool,
+    /// Change nothing in the cloud: record what the cloud holds now (drift) into state,
+    /// after showing it.
+    #[arg(long = "refresh-only")]
+    pub refresh_only: bool,
 }
 
 pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     let stack = Stack::load(&args.stack)?;
     let redact = stack.redactor();
+    if args.refresh_only {
+        if destroy {
+            return Err(Failure::Message(
+                "keel destroy does not take -refresh-only".into(),
+            ));
+        }
+        return refresh_only(&stack, &redact, args.auto_approve);
+    }
     let connected = stack.connect()?;
     let (lock, mut state, plan) = make_plan(
         &stack,
@@ -89,6 +104,48 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
             .collect();
         print!("{}", human::outputs(&values));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keel apply -refresh-only`: shows what changed outside keel and, once approved, writes
+/// the cloud's values into state. Nothing in the cloud changes.
+fn refresh_only(
+    stack: &Stack,
+    redact: &crate::report::Redactor,
+    auto_approve: bool,
+) -> Result<ExitCode, Failure> {
+    let lock = stack.backend.lock("apply -refresh-only")?;
+    let Some(state) = stack.backend.read()? else {
+        return Err(Failure::Message(format!(
+            "no state at {}: there is nothing to refresh yet",
+            stack.backend.path.display()
+        )));
+    };
+    let (runtime, provider) = stack.connect()?;
+    let mut progress = |line: String| println!("{line}");
+    let mut refreshed = runtime
+        .block_on(refresh::refresh(&state, &provider, &mut progress))
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let report = drift::compare(&state, &refreshed, &[], &BTreeMap::new());
+    println!();
+    if report.is_empty() {
+        println!("No changes. The cloud matches what state recorded; nothing to record.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render_drift::human(&report, redact));
+    println!(
+        "\nThis records the values above in state. It changes nothing in the cloud; resources listed as deleted are forgotten."
+    );
+    if !auto_approve && !confirm(false)? {
+        println!("\nApply cancelled.");
+        return Ok(ExitCode::from(1));
+    }
+    stack.backend.write(&lock, &mut refreshed.state)?;
+    println!(
+        "\nApply complete! keel recorded {} changed and forgot {} deleted resource(s); nothing in the cloud was changed.",
+        report.changed.len(),
+        report.missing.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

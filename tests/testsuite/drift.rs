@@ -150,3 +150,59 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         human.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apply_refresh_only_records_the_cloud_and_changes_nothing_in_it() {
+    let p = Project::new("refreshonly");
+    p.write("main.hcl", &stack(&p.stack));
+    p.keel(&["apply", "-auto-approve"]).ok();
+    let subnet_a = p.state()["resources"]["aws_subnet.a"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ec2 = moto().ec2().await;
+    ec2.create_tags()
+        .resources(&subnet_a)
+        .tags(Tag::builder().key("tier").value("public").build())
+        .send()
+        .await
+        .unwrap();
+
+    let declined = p.keel(&["apply", "-refresh-only"]);
+    assert_eq!(declined.code, 1, "no answer, no write");
+    assert_eq!(
+        p.state()["resources"]["aws_subnet.a"]["attributes"]["tags"]["tier"],
+        "private"
+    );
+
+    let run = p.keel(&["apply", "-refresh-only", "-auto-approve"]).ok();
+    assert!(run.stdout.contains("aws_subnet.a"), "{}", run.stdout);
+    assert!(run.stdout.contains("recorded 1 changed"), "{}", run.stdout);
+    assert_eq!(
+        p.state()["resources"]["aws_subnet.a"]["attributes"]["tags"]["tier"],
+        "public"
+    );
+    // The cloud kept the hand-made tag, and drift is gone from the record.
+    let out = ec2
+        .describe_subnets()
+        .subnet_ids(&subnet_a)
+        .send()
+        .await
+        .unwrap();
+    let tier = out.subnets()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some("tier"))
+        .and_then(|t| t.value())
+        .map(str::to_string);
+    assert_eq!(tier.as_deref(), Some("public"));
+    let drift = p.keel(&["drift"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+    // The configuration still says private, so a normal plan puts it back.
+    let plan = p.keel(&["plan"]).ok();
+    assert!(
+        plan.stdout.contains(r#"~ "tier" = "public" -> "private""#),
+        "{}",
+        plan.stdout
+    );
+}
