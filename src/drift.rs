@@ -95,11 +95,7 @@ pub fn compare(
             continue;
         };
         let ignored = ignore.get(addr).cloned().unwrap_or_default();
-        let skip = |k: &str| {
-            ignored
-                .iter()
-                .any(|i| i == k || i == "all" || (k == "tags_all" && i == "tags"))
-        };
+        let skip = |k: &str| crate::plan::is_ignored(&ignored, k);
         let (b, a) = (before.value(), now.value());
         let keys: std::collections::BTreeSet<&String> = b
             .as_map()

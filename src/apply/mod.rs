@@ -249,13 +249,7 @@ async fn walk<P: Provider>(
     progress: &mut dyn Progress,
     report: &mut ApplyReport,
 ) -> Result<bool, ApplyError> {
-    let mut env = Env {
-        path_module: config.dir.display().to_string(),
-        path_cwd: std::env::current_dir()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        ..Env::default()
-    };
+    let mut env = Env::for_config(config);
     let mut settings = ProviderSettings::default();
     for &node in graph.order() {
         let value = match eval::eval_node(config, node, inputs, &env, &settings) {

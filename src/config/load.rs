@@ -54,31 +54,8 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
     }
 
     for path in paths {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-                continue;
-            }
-        };
-        let file = sources.add(SourceFile::new(&path, display_path(&path), text));
-        let text = &sources.file(file).text;
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => read_body(&mut config, file, body, &mut diags),
-            Err(e) => {
-                let offset = e.location().offset();
-                diags.push(
-                    Diagnostic::error(format!("syntax error: {}", e.message()))
-                        .at(Some(Span {
-                            file,
-                            range: offset..offset + 1,
-                        }))
-                        .label("here"),
-                );
-            }
+        if let Some((file, body)) = parse_file(&path, &mut sources, &mut diags) {
+            read_body(&mut config, file, body, &mut diags);
         }
     }
     read_tfvars(dir, &mut config, &mut sources, &mut diags);
@@ -110,53 +87,64 @@ fn read_tfvars(dir: &Path, config: &mut Config, sources: &mut SourceMap, diags: 
     let main = dir.join("terraform.tfvars");
     let paths = main.is_file().then_some(main).into_iter().chain(auto);
     for path in paths {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-                continue;
-            }
+        let Some((file, body)) = parse_file(&path, sources, diags) else {
+            continue;
         };
-        let file = sources.add(SourceFile::new(&path, display_path(&path), text));
-        let text = &sources.file(file).text;
-        match hcl_edit::parser::parse_body(text) {
-            Ok(body) => {
-                for structure in body.iter() {
-                    if let Some(attr) = structure.as_attribute() {
-                        config.tfvars.push(Local {
-                            name: attr.key.as_str().to_string(),
-                            expr: Expr {
-                                file,
-                                expr: attr.value.clone(),
-                            },
-                            span: attr_span(file, attr),
-                        });
-                    } else if let Some(block) = structure.as_block() {
-                        diags.push(
-                            Diagnostic::error(format!(
-                                "a variables file holds name = value lines, not blocks (found \"{}\")",
-                                block.ident.as_str()
-                            ))
-                            .at(crate::config::block_header_span(file, block))
-                            .help("declare variables in the stack's .hcl files; set their values here"),
-                        );
-                    }
-                }
-            }
-            Err(e) => {
-                let offset = e.location().offset();
+        for structure in body.iter() {
+            if let Some(attr) = structure.as_attribute() {
+                config.tfvars.push(Local {
+                    name: attr.key.as_str().to_string(),
+                    expr: Expr {
+                        file,
+                        expr: attr.value.clone(),
+                    },
+                    span: attr_span(file, attr),
+                });
+            } else if let Some(block) = structure.as_block() {
                 diags.push(
-                    Diagnostic::error(format!("syntax error: {}", e.message()))
-                        .at(Some(Span {
-                            file,
-                            range: offset..offset + 1,
-                        }))
-                        .label("here"),
+                    Diagnostic::error(format!(
+                        "a variables file holds name = value lines, not blocks (found \"{}\")",
+                        block.ident.as_str()
+                    ))
+                    .at(crate::config::block_header_span(file, block))
+                    .help("declare variables in the stack's .hcl files; set their values here"),
                 );
             }
+        }
+    }
+}
+
+/// Reads and parses one file into `sources`; a read or syntax error is reported and
+/// gives `None`.
+fn parse_file(
+    path: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, Body)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+            return None;
+        }
+    };
+    let file = sources.add(SourceFile::new(path, display_path(path), text));
+    match hcl_edit::parser::parse_body(&sources.file(file).text) {
+        Ok(body) => Some((file, body)),
+        Err(e) => {
+            let offset = e.location().offset();
+            diags.push(
+                Diagnostic::error(format!("syntax error: {}", e.message()))
+                    .at(Some(Span {
+                        file,
+                        range: offset..offset + 1,
+                    }))
+                    .label("here"),
+            );
+            None
         }
     }
 }

@@ -98,6 +98,19 @@ pub struct Env {
     pub path_cwd: String,
 }
 
+impl Env {
+    /// An empty environment for `config`, with `path.module` and `path.cwd` set.
+    pub fn for_config(config: &Config) -> Env {
+        Env {
+            path_module: config.dir.display().to_string(),
+            path_cwd: std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            ..Env::default()
+        }
+    }
+}
+
 /// The AWS provider's settings, evaluated.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProviderSettings {
@@ -207,13 +220,7 @@ pub fn walk(
     hook: &mut dyn Hook,
 ) -> Result<Walked, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let mut env = Env {
-        path_module: config.dir.display().to_string(),
-        path_cwd: std::env::current_dir()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        ..Env::default()
-    };
+    let mut env = Env::for_config(config);
     let mut outputs = BTreeMap::new();
     let mut provider = ProviderSettings::default();
     let mut failed: HashSet<Node> = HashSet::new();

@@ -22,11 +22,7 @@ pub fn diff(
     prior: &Value,
     ignore: &[String],
 ) -> Vec<AttrChange> {
-    let ignored = |name: &str| {
-        ignore
-            .iter()
-            .any(|i| i == name || i == "all" || (name == "tags_all" && i == "tags"))
-    };
+    let ignored = |name: &str| is_ignored(ignore, name);
     let mut out = Vec::new();
     for a in schema.attrs {
         if ignored(a.name) {
@@ -66,6 +62,14 @@ pub fn diff(
         }
     }
     out
+}
+
+/// Does `lifecycle.ignore_changes` cover this top-level attribute? `all` covers every
+/// one, and ignoring `tags` ignores the `tags_all` computed from it.
+pub fn is_ignored(ignore: &[String], name: &str) -> bool {
+    ignore
+        .iter()
+        .any(|i| i == name || i == "all" || (name == "tags_all" && i == "tags"))
 }
 
 fn attr_equal(a: &Attr, c: &Value, p: &Value) -> bool {

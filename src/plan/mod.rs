@@ -7,7 +7,7 @@
 
 mod diff;
 
-pub use diff::{AttrChange, diff};
+pub use diff::{AttrChange, diff, is_ignored};
 
 use crate::addr::ResourceAddr;
 use crate::config::{Config, Resource};
@@ -114,6 +114,15 @@ pub struct Plan {
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
 }
 
+/// Counts with a replacement counted once, as a replacement (PR comments and JSON).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+}
+
 /// Counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -141,6 +150,33 @@ impl Plan {
     }
 
     /// Resource changes; see also `output_changes`.
+    /// Like [`Plan::counts`], but a replacement is one `replace`, not an add and a destroy.
+    pub fn summary(&self) -> Summary {
+        let c = self.counts();
+        let replace = self
+            .changes
+            .iter()
+            .filter(|c| c.action.is_replace())
+            .count();
+        Summary {
+            add: c.add - replace,
+            change: c.change,
+            replace,
+            destroy: c.destroy - replace,
+        }
+    }
+
+    /// The changes that do something, by address: the order reports list them in.
+    pub fn changed_sorted(&self) -> Vec<&Change> {
+        let mut changed: Vec<&Change> = self
+            .changes
+            .iter()
+            .filter(|c| c.action != Action::NoOp)
+            .collect();
+        changed.sort_by(|a, b| a.addr.cmp(&b.addr));
+        changed
+    }
+
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }

@@ -12,12 +12,7 @@ use std::fmt::Write;
 /// Renders a plan the way `keel plan` prints it.
 pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     let mut out = String::new();
-    let mut changed: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
-    changed.sort_by(|a, b| a.addr.cmp(&b.addr));
+    let changed = plan.changed_sorted();
     if changed.is_empty() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
         if !plan.output_changes.is_empty() {
@@ -173,22 +168,19 @@ fn changed_lines(out: &mut String, c: &Change, redact: &Redactor) {
             block_change(out, &a.name, &a.before, &a.after, redact, force);
             continue;
         }
+        if let Some((b, n)) = document_pair(a, redact) {
+            let _ = writeln!(out, "      ~ {:<width$} = <<-EOT{force}", a.name);
+            for (tag, line) in line_diff(b, n) {
+                let _ = writeln!(out, "        {tag} {line}");
+            }
+            let _ = writeln!(out, "          EOT");
+            continue;
+        }
         match (&a.before, &a.after) {
             (Value::Map(b), Value::Map(n)) => {
                 let _ = writeln!(out, "      ~ {:<width$} = {{{force}", a.name);
                 map_diff(out, b, n, 10, redact);
                 let _ = writeln!(out, "        }}");
-            }
-            (Value::String(b), Value::String(n))
-                if redact.value(&a.before) != "(sensitive value)"
-                    && redact.value(&a.after) != "(sensitive value)"
-                    && (is_document(b) || is_document(n)) =>
-            {
-                let _ = writeln!(out, "      ~ {:<width$} = <<-EOT{force}", a.name);
-                for (tag, line) in line_diff(b, n) {
-                    let _ = writeln!(out, "        {tag} {line}");
-                }
-                let _ = writeln!(out, "          EOT");
             }
             (b, n) => {
                 let _ = writeln!(
@@ -398,6 +390,24 @@ pub fn outputs(values: &BTreeMap<String, (Value, bool)>) -> String {
         let _ = writeln!(out, "{name} = {shown}");
     }
     out
+}
+
+/// Before and after of a changed string attribute that is a document (see
+/// [`is_document`]) and holds no secret: such changes are shown line by line.
+pub(super) fn document_pair<'a>(
+    a: &'a crate::plan::AttrChange,
+    redact: &Redactor,
+) -> Option<(&'a str, &'a str)> {
+    match (&a.before, &a.after) {
+        (Value::String(b), Value::String(n))
+            if (is_document(b) || is_document(n))
+                && redact.value(&a.before) != "(sensitive value)"
+                && redact.value(&a.after) != "(sensitive value)" =>
+        {
+            Some((b, n))
+        }
+        _ => None,
+    }
 }
 
 /// A multi-line string or a JSON document (an IAM policy, user data): diffed line by line.

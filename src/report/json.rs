@@ -34,12 +34,7 @@ pub fn action_name(a: Action) -> &'static str {
 
 /// The plan as a JSON document.
 pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
-    let counts = plan.counts();
-    let replace = plan
-        .changes
-        .iter()
-        .filter(|c| c.action.is_replace())
-        .count();
+    let summary = plan.summary();
     let changes: Vec<Json> = plan.changes.iter().map(|c| change(c, redact)).collect();
     let outputs: serde_json::Map<String, Json> = plan
         .output_changes
@@ -76,10 +71,10 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
         "state": { "lineage": plan.lineage, "serial": plan.serial },
         "destroy": plan.destroy,
         "summary": {
-            "add": counts.add - replace,
-            "change": counts.change,
-            "replace": replace,
-            "destroy": counts.destroy - replace,
+            "add": summary.add,
+            "change": summary.change,
+            "replace": summary.replace,
+            "destroy": summary.destroy,
         },
         "irreversible": plan.changes.iter().filter(|c| c.action.is_irreversible()).map(|c| c.addr.to_string()).collect::<Vec<_>>(),
         "resource_changes": changes,

@@ -57,19 +57,9 @@ pub fn comment(plans: &[(&Plan, &Redactor)], limit: usize) -> String {
 
 /// The headline block and the per-resource details of one stack.
 fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
-    let counts = plan.counts();
-    let replace = plan
-        .changes
-        .iter()
-        .filter(|c| c.action.is_replace())
-        .count();
+    let summary = plan.summary();
     let mut s = String::new();
-    let mut changed: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
-    changed.sort_by(|a, b| a.addr.cmp(&b.addr));
+    let changed = plan.changed_sorted();
     if changed.is_empty() {
         let _ = writeln!(s, "### `{}`: no changes\n", plan.stack);
         return (s, Vec::new());
@@ -77,11 +67,7 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
     let _ = writeln!(
         s,
         "### `{}`: {} to add, {} to change, {} to replace, {} to destroy\n",
-        plan.stack,
-        counts.add - replace,
-        counts.change,
-        replace,
-        counts.destroy - replace
+        plan.stack, summary.add, summary.change, summary.replace, summary.destroy
     );
     let irreversible: Vec<&&Change> = changed
         .iter()
@@ -158,14 +144,7 @@ fn detail(c: &Change, redact: &Redactor) -> String {
                 } else {
                     ""
                 };
-                if let (Value::String(b), Value::String(n)) = (&a.before, &a.after)
-                    && (b.contains('\n')
-                        || n.contains('\n')
-                        || b.starts_with('{')
-                        || n.starts_with('{'))
-                    && redact.value(&a.before) != "(sensitive value)"
-                    && redact.value(&a.after) != "(sensitive value)"
-                {
+                if let Some((b, n)) = super::human::document_pair(a, redact) {
                     let _ = writeln!(out, "  {} = <<EOT{force}", a.name);
                     for (tag, line) in super::human::line_diff(b, n) {
                         let _ = writeln!(out, "{tag}   {line}");

@@ -2,8 +2,8 @@
 //! checking the cloud itself through the SDK after every step.
 
 use crate::fixture::Project;
-use crate::moto::moto;
-use aws_sdk_ec2::types::{Filter, VpcAttributeName};
+use crate::moto::{moto, stack_filter};
+use aws_sdk_ec2::types::VpcAttributeName;
 use std::collections::BTreeMap;
 
 fn stack(bucket: &str, subnet_a_cidr: &str, tier: &str) -> String {
@@ -60,19 +60,12 @@ output "vpc_id" {{
     )
 }
 
-fn tag_filter(key: &str, value: &str) -> Filter {
-    Filter::builder()
-        .name(format!("tag:{key}"))
-        .values(value)
-        .build()
-}
-
 /// The stack's subnets as the cloud has them: cidr -> (id, tier tag, keel:address tag).
 async fn subnets(stack: &str) -> BTreeMap<String, (String, Option<String>, String)> {
     let ec2 = moto().ec2().await;
     let out = ec2
         .describe_subnets()
-        .filters(tag_filter("keel:stack", stack))
+        .filters(stack_filter(stack))
         .send()
         .await
         .expect("describe subnets");
@@ -101,7 +94,7 @@ async fn subnets(stack: &str) -> BTreeMap<String, (String, Option<String>, Strin
 async fn vpc_ids(stack: &str) -> Vec<String> {
     let ec2 = moto().ec2().await;
     ec2.describe_vpcs()
-        .filters(tag_filter("keel:stack", stack))
+        .filters(stack_filter(stack))
         .send()
         .await
         .expect("describe vpcs")

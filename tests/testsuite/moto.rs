@@ -69,6 +69,14 @@ pub fn moto() -> &'static Moto {
     })
 }
 
+/// The EC2 filter for objects keel tagged as belonging to `stack`.
+pub fn stack_filter(stack: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name("tag:keel:stack")
+        .values(stack)
+        .build()
+}
+
 impl Moto {
     /// The environment keel and the SDK need to talk to moto and nothing else.
     pub fn env(&self) -> Vec<(&'static str, String)> {

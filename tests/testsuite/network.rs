@@ -2,8 +2,7 @@
 //! Created, read back through the SDK, updated in place, replaced, destroyed.
 
 use crate::fixture::Project;
-use crate::moto::moto;
-use aws_sdk_ec2::types::Filter;
+use crate::moto::{moto, stack_filter};
 
 fn stack(rt_tag: &str, dest: &str) -> String {
     format!(
@@ -44,12 +43,7 @@ async fn route_table(stack: &str) -> Option<aws_sdk_ec2::types::RouteTable> {
     let ec2 = moto().ec2().await;
     let out = ec2
         .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("tag:keel:stack")
-                .values(stack)
-                .build(),
-        )
+        .filters(stack_filter(stack))
         .send()
         .await
         .unwrap();
@@ -142,12 +136,7 @@ async fn routing_is_created_updated_replaced_and_destroyed() {
     assert!(route_table(&p.stack).await.is_none());
     let left = ec2
         .describe_internet_gateways()
-        .filters(
-            Filter::builder()
-                .name("tag:keel:stack")
-                .values(&p.stack)
-                .build(),
-        )
+        .filters(stack_filter(&p.stack))
         .send()
         .await
         .unwrap();

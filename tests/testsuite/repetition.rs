@@ -2,8 +2,7 @@
 //! and removing a key deletes exactly that instance.
 
 use crate::fixture::Project;
-use crate::moto::moto;
-use aws_sdk_ec2::types::Filter;
+use crate::moto::{moto, stack_filter};
 use std::collections::BTreeMap;
 
 fn stack(azs: &[&str]) -> String {
@@ -59,12 +58,7 @@ async fn subnets(stack: &str) -> BTreeMap<String, String> {
     let ec2 = moto().ec2().await;
     let out = ec2
         .describe_subnets()
-        .filters(
-            Filter::builder()
-                .name("tag:keel:stack")
-                .values(stack)
-                .build(),
-        )
+        .filters(stack_filter(stack))
         .send()
         .await
         .expect("describe subnets");

@@ -36,6 +36,16 @@ pub(super) fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The ARN of an EC2 object of `kind` (`vpc`, `subnet`, `route-table`, ...).
+pub(super) fn ec2_arn(ec2: &Client, owner: &str, kind: &str, id: &str) -> String {
+    let region = ec2
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    format!("arn:aws:ec2:{region}:{owner}:{kind}/{id}")
+}
+
 pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
@@ -187,17 +197,12 @@ pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
 
     let tags = tags_of(vpc.tags());
     let owner = vpc.owner_id().unwrap_or_default();
-    let region = ec2
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
     let attrs = BTreeMap::from([
         ("id".to_string(), Value::str(id)),
         (
             "arn".to_string(),
-            Value::str(format!("arn:aws:ec2:{region}:{owner}:vpc/{id}")),
+            Value::str(ec2_arn(ec2, owner, "vpc", id)),
         ),
         ("cidr_block".to_string(), s(vpc.cidr_block())),
         (
@@ -306,16 +311,11 @@ pub async fn read_subnet(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
     };
     let tags = tags_of(subnet.tags());
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
-    let region = ec2
-        .config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default();
     let owner = subnet.owner_id().unwrap_or_default();
     let arn = subnet
         .subnet_arn()
         .map(str::to_string)
-        .unwrap_or_else(|| format!("arn:aws:ec2:{region}:{owner}:subnet/{id}"));
+        .unwrap_or_else(|| ec2_arn(ec2, owner, "subnet", id));
     let attrs = BTreeMap::from([
         ("id".to_string(), Value::str(id)),
         ("arn".to_string(), Value::str(arn)),

@@ -1,7 +1,7 @@
 //! VPC routing resources: `aws_internet_gateway`, `aws_route_table`, `aws_route` and
 //! `aws_route_table_association`.
 
-use super::ec2::{filter, merge_config, retag, tag_spec, tags_of};
+use super::ec2::{ec2_arn, filter, merge_config, retag, tag_spec, tags_of};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::providers::ProviderError;
 use crate::value::Value;
@@ -19,13 +19,6 @@ fn s(v: Option<&str>) -> Value {
 fn with_id(id: &str, config: &Value) -> Value {
     let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(id))]));
     merge_config(&known, config)
-}
-
-fn region(ec2: &Client) -> String {
-    ec2.config()
-        .region()
-        .map(|r| r.to_string())
-        .unwrap_or_default()
 }
 
 // ---- aws_internet_gateway -------------------------------------------------------------
@@ -97,10 +90,7 @@ pub async fn read_internet_gateway(ec2: &Client, prior: &Value) -> Result<Option
         ("id".to_string(), Value::str(id)),
         (
             "arn".to_string(),
-            Value::str(format!(
-                "arn:aws:ec2:{}:{owner}:internet-gateway/{id}",
-                region(ec2)
-            )),
+            Value::str(ec2_arn(ec2, owner, "internet-gateway", id)),
         ),
         ("owner_id".to_string(), Value::str(owner)),
         ("vpc_id".to_string(), s(vpc)),
@@ -185,10 +175,7 @@ pub async fn read_route_table(ec2: &Client, prior: &Value) -> Result<Option<Valu
         ("id".to_string(), Value::str(id)),
         (
             "arn".to_string(),
-            Value::str(format!(
-                "arn:aws:ec2:{}:{owner}:route-table/{id}",
-                region(ec2)
-            )),
+            Value::str(ec2_arn(ec2, owner, "route-table", id)),
         ),
         ("owner_id".to_string(), Value::str(owner)),
         ("vpc_id".to_string(), s(rt.vpc_id())),
