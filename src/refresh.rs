@@ -6,6 +6,8 @@
 use crate::addr::ResourceAddr;
 use crate::providers::{Provider, ProviderError};
 use crate::state::State;
+use crate::value::Value;
+use std::collections::BTreeMap;
 
 /// The refreshed state and what changed on the way.
 #[derive(Debug)]
@@ -25,41 +27,60 @@ pub struct RefreshError {
     pub error: ProviderError,
 }
 
-/// Reads every recorded resource. `progress` gets one line per resource.
+/// Reads every recorded resource, one batched read per type, all types at once.
+/// `progress` gets one line per resource.
 pub async fn refresh<P: Provider>(
     state: &State,
     provider: &P,
     progress: &mut dyn FnMut(String),
 ) -> Result<Refreshed, RefreshError> {
+    let mut by_type: BTreeMap<&str, Vec<(&ResourceAddr, Value)>> = BTreeMap::new();
+    for (addr, r) in &state.resources {
+        progress(format!("{addr}: Refreshing state... [id={}]", r.id));
+        by_type
+            .entry(r.type_.as_str())
+            .or_default()
+            .push((addr, r.value()));
+    }
+    let reads = by_type.iter().map(|(type_, items)| async move {
+        let priors: Vec<Value> = items.iter().map(|(_, v)| v.clone()).collect();
+        provider
+            .read_many(type_, &priors)
+            .await
+            .map_err(|error| RefreshError {
+                // A batch fails as a whole; name its first resource so the user knows
+                // which type's read it was.
+                addr: items[0].0.clone(),
+                error,
+            })
+    });
+    let answers = futures_util::future::try_join_all(reads).await?;
+
     let mut out = state.clone();
     let mut gone = Vec::new();
     let mut changed = Vec::new();
-    for (addr, r) in &state.resources {
-        progress(format!("{addr}: Refreshing state... [id={}]", r.id));
-        let prior = r.value();
-        match provider.read(&r.type_, &prior).await {
-            Ok(Some(now)) => {
-                if now != prior {
-                    changed.push(addr.clone());
+    for ((_, items), answers) in by_type.iter().zip(answers) {
+        for ((addr, prior), now) in items.iter().zip(answers) {
+            match now {
+                Some(now) => {
+                    if &now != prior {
+                        changed.push((*addr).clone());
+                    }
+                    let entry = out.resources.get_mut(*addr).expect("copied from state");
+                    entry.attributes = now.to_json();
+                    if let Some(id) = now.get("id").as_str() {
+                        entry.id = id.to_string();
+                    }
                 }
-                let entry = out.resources.get_mut(addr).expect("copied from state");
-                entry.attributes = now.to_json();
-                if let Some(id) = now.get("id").as_str() {
-                    entry.id = id.to_string();
+                None => {
+                    out.resources.remove(*addr);
+                    gone.push((*addr).clone());
                 }
-            }
-            Ok(None) => {
-                out.resources.remove(addr);
-                gone.push(addr.clone());
-            }
-            Err(error) => {
-                return Err(RefreshError {
-                    addr: addr.clone(),
-                    error,
-                });
             }
         }
     }
+    gone.sort();
+    changed.sort();
     Ok(Refreshed {
         state: out,
         gone,

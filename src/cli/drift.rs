@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// AWS API calls by (service, operation).
+type CallCounts = BTreeMap<(String, String), u64>;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
@@ -46,16 +49,17 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         .filter(|r| r.type_ == "aws_vpc")
         .map(|r| r.id.clone())
         .collect();
-    let (refreshed, found) = runtime.block_on(async {
+    let (refreshed, found, refresh_calls) = runtime.block_on(async {
         let mut quiet = |_line: String| {};
         let refreshed = refresh::refresh(&state, &provider, &mut quiet)
             .await
             .map_err(|e| Failure::Message(e.to_string()))?;
+        let refresh_calls = provider.calls().snapshot();
         let found = provider
             .inventory(&state.stack, &vpcs)
             .await
             .map_err(|e| Failure::Message(format!("listing the stack's objects: {e}")))?;
-        Ok::<_, Failure>((refreshed, found))
+        Ok::<_, Failure>((refreshed, found, refresh_calls))
     })?;
     let ignore: BTreeMap<ResourceAddr, Vec<String>> = state
         .resources
@@ -76,7 +80,15 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         Format::Markdown => print!("{}", render::markdown(&report, &redact)),
     }
     if let Some(path) = &args.metrics {
-        write_metrics(path, &report, started)?;
+        let mut inventory_calls = provider.calls().snapshot();
+        for (k, n) in &refresh_calls {
+            if let Some(total) = inventory_calls.get_mut(k) {
+                *total -= n;
+            }
+        }
+        inventory_calls.retain(|_, n| *n > 0);
+        let calls = [("refresh", &refresh_calls), ("inventory", &inventory_calls)];
+        write_metrics(path, &report, started, &calls)?;
     }
     Ok(if report.is_empty() {
         ExitCode::SUCCESS
@@ -86,7 +98,12 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
 }
 
 /// A node_exporter textfile, written whole (temporary file, then rename).
-fn write_metrics(path: &std::path::Path, r: &DriftReport, started: Instant) -> Result<(), Failure> {
+fn write_metrics(
+    path: &std::path::Path,
+    r: &DriftReport,
+    started: Instant,
+    calls: &[(&str, &CallCounts)],
+) -> Result<(), Failure> {
     let stack = r.stack.replace('\\', "\\\\").replace('"', "\\\"");
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -119,6 +136,17 @@ fn write_metrics(path: &std::path::Path, r: &DriftReport, started: Instant) -> R
         "keel_drift_duration_seconds{{stack=\"{stack}\"}} {:.3}\n",
         started.elapsed().as_secs_f64()
     ));
+    text.push_str(
+        "# HELP keel_drift_api_calls AWS API calls the last keel drift run made, retries included.\n",
+    );
+    text.push_str("# TYPE keel_drift_api_calls gauge\n");
+    for (phase, calls) in calls {
+        for ((service, op), n) in calls.iter() {
+            text.push_str(&format!(
+                "keel_drift_api_calls{{stack=\"{stack}\",phase=\"{phase}\",service=\"{service}\",operation=\"{op}\"}} {n}\n"
+            ));
+        }
+    }
     let tmp = path.with_extension("prom.tmp");
     std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, path))

@@ -280,6 +280,25 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
                 .map(|v| coerce(v, Ty::String))
                 .collect::<Result<_, _>>()?,
         )),
+        (Ty::StringSet, Value::List(items)) => {
+            let mut items = items
+                .into_iter()
+                .map(|v| coerce(v, Ty::String))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !items.iter().any(Value::has_unknown) {
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                items.dedup();
+            }
+            Ok(Value::List(items))
+        }
+        (Ty::Policy, Value::String(s)) => match serde_json::from_str::<serde_json::Value>(&s) {
+            Ok(serde_json::Value::Object(_)) => Ok(Value::String(s)),
+            _ => Err(
+                "expected a JSON policy document; build one with jsonencode({ ... }) \
+                 or data.aws_iam_policy_document"
+                    .to_string(),
+            ),
+        },
         (ty, v) => Err(format!(
             "expected {}, got {} {}",
             match ty {
@@ -287,7 +306,8 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
                 Ty::Bool => "true or false",
                 Ty::Number => "a number",
                 Ty::StringMap => "a map of strings",
-                Ty::StringList => "a list of strings",
+                Ty::StringList | Ty::StringSet => "a list of strings",
+                Ty::Policy => "a JSON policy document",
             },
             match v {
                 Value::List(_) | Value::Map(_) => "a",

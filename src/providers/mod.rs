@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod memory;
+pub mod policy;
 pub mod schema;
 
 use crate::addr::ResourceAddr;
@@ -65,6 +66,23 @@ pub trait Provider: Send + Sync {
         type_: &str,
         prior: &Value,
     ) -> impl Future<Output = Result<Option<Value>, ProviderError>> + Send;
+
+    /// Reads many resources of one type at once; the answers come in the order of
+    /// `priors`. Providers batch these (one `Describe*` call per page of ids); the default
+    /// reads one at a time.
+    fn read_many(
+        &self,
+        type_: &str,
+        priors: &[Value],
+    ) -> impl Future<Output = Result<Vec<Option<Value>>, ProviderError>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(priors.len());
+            for prior in priors {
+                out.push(self.read(type_, prior).await?);
+            }
+            Ok(out)
+        }
+    }
 
     fn update(
         &self,

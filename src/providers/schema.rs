@@ -13,6 +13,12 @@ pub enum Ty {
     /// A map of strings (tags).
     StringMap,
     StringList,
+    /// A list of strings whose order means nothing (security group ids, CIDR blocks): kept
+    /// sorted and without duplicates, so the order AWS answers in is never a change.
+    StringSet,
+    /// A JSON policy document held as a string, compared by meaning
+    /// ([`crate::providers::policy::equivalent`]).
+    Policy,
 }
 
 /// Who sets an attribute.

@@ -9,5 +9,6 @@ mod drift;
 mod errors;
 mod inputs;
 mod network;
+mod refresh;
 mod repetition;
 mod report;

@@ -6,9 +6,10 @@ use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification, Tenancy, VpcAttributeName,
+    AttributeBooleanValue, Filter, ResourceType, Subnet, Tag, TagSpecification, Tenancy,
+    VpcAttributeName,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 type Result<T> = std::result::Result<T, ProviderError>;
 
@@ -48,6 +49,44 @@ pub(super) fn ec2_arn(ec2: &Client, owner: &str, kind: &str, id: &str) -> String
 
 pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
+}
+
+/// A filter matching any of `values`.
+pub(super) fn filter_any(name: &str, values: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.to_vec()))
+        .build()
+}
+
+/// EC2 takes at most 200 values in one filter, so batched reads go in pages of 200 ids.
+/// Filtering by id (rather than passing `VpcIds`, `SubnetIds`, ...) means an id that no
+/// longer exists is simply absent from the answer instead of failing the whole page.
+pub(super) const ID_PAGE: usize = 200;
+
+/// The `id` of every prior, in order.
+pub(super) fn ids_of(priors: &[Value]) -> Result<Vec<String>> {
+    priors
+        .iter()
+        .map(|p| prior_id(p).map(str::to_string))
+        .collect()
+}
+
+/// Runs `fetch` over `ids` in pages of [`ID_PAGE`] and gathers what it found, keyed by id.
+/// The pages run one after another; each is a handful of calls at most.
+pub(super) async fn by_ids<T, F, Fut>(ids: &[String], fetch: F) -> Result<HashMap<String, T>>
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, T)>>>,
+{
+    let mut found = HashMap::new();
+    let mut unique: Vec<String> = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    for chunk in unique.chunks(ID_PAGE) {
+        found.extend(fetch(chunk.to_vec()).await?);
+    }
+    Ok(found)
 }
 
 fn bool_attr(b: bool) -> AttributeBooleanValue {
@@ -150,102 +189,165 @@ pub(super) fn merge_config(known: &Value, config: &Value) -> Value {
 }
 
 pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
-    let id = prior_id(prior)?;
-    let out = match ec2.describe_vpcs().vpc_ids(id).send().await {
-        Ok(out) => out,
-        Err(e) if e.code() == Some("InvalidVpcID.NotFound") => return Ok(None),
-        Err(e) => return Err(sdk_error("DescribeVpcs", e)),
-    };
-    let Some(vpc) = out.vpcs().first() else {
-        return Ok(None);
-    };
-    let dns = |attr: VpcAttributeName| {
-        let ec2 = ec2.clone();
-        let id = id.to_string();
-        async move {
+    Ok(read_vpcs(ec2, std::slice::from_ref(prior))
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// Reads VPCs in pages of ids: DescribeVpcs, then the main route tables, default network
+/// ACLs and default security groups of the whole page, one call each. The two DNS
+/// attributes have no batch API, so they take two DescribeVpcAttribute calls per VPC.
+pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
+    let ids = ids_of(priors)?;
+    let vpcs = by_ids(&ids, |chunk| async move {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_vpcs()
+            .filters(filter_any("vpc-id", &chunk))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeVpcs", e))?;
+            for v in page.vpcs() {
+                if let Some(id) = v.vpc_id() {
+                    out.push((id.to_string(), v.clone()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let live: Vec<String> = ids
+        .iter()
+        .filter(|i| vpcs.contains_key(*i))
+        .cloned()
+        .collect();
+    let main_rt = by_ids(&live, |chunk| async move {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_route_tables()
+            .filters(filter_any("vpc-id", &chunk))
+            .filters(filter("association.main", "true"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
+            for r in page.route_tables() {
+                if let (Some(vpc), Some(id)) = (r.vpc_id(), r.route_table_id()) {
+                    out.push((vpc.to_string(), id.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let acl = by_ids(&live, |chunk| async move {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_network_acls()
+            .filters(filter_any("vpc-id", &chunk))
+            .filters(filter("default", "true"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeNetworkAcls", e))?;
+            for a in page.network_acls() {
+                if let (Some(vpc), Some(id)) = (a.vpc_id(), a.network_acl_id()) {
+                    out.push((vpc.to_string(), id.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let sg = by_ids(&live, |chunk| async move {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_security_groups()
+            .filters(filter_any("vpc-id", &chunk))
+            .filters(filter("group-name", "default"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+            for g in page.security_groups() {
+                if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id()) {
+                    out.push((vpc.to_string(), id.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    let dns = |id: String| async move {
+        let get = |attr: VpcAttributeName| {
             ec2.describe_vpc_attribute()
-                .vpc_id(id)
+                .vpc_id(id.clone())
                 .attribute(attr)
                 .send()
-                .await
-                .map_err(|e| sdk_error("DescribeVpcAttribute", e))
-        }
+        };
+        let (support, hostnames) = futures_util::future::try_join(
+            get(VpcAttributeName::EnableDnsSupport),
+            get(VpcAttributeName::EnableDnsHostnames),
+        )
+        .await
+        .map_err(|e| sdk_error("DescribeVpcAttribute", e))?;
+        Ok::<_, ProviderError>((
+            support.enable_dns_support().and_then(|a| a.value()),
+            hostnames.enable_dns_hostnames().and_then(|a| a.value()),
+        ))
     };
-    let support = dns(VpcAttributeName::EnableDnsSupport).await?;
-    let hostnames = dns(VpcAttributeName::EnableDnsHostnames).await?;
-    let main_rt = ec2
-        .describe_route_tables()
-        .filters(filter("vpc-id", id))
-        .filters(filter("association.main", "true"))
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeRouteTables", e))?;
-    let acl = ec2
-        .describe_network_acls()
-        .filters(filter("vpc-id", id))
-        .filters(filter("default", "true"))
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeNetworkAcls", e))?;
-    let sg = ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", id))
-        .filters(filter("group-name", "default"))
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
+    use futures_util::stream::{StreamExt, TryStreamExt};
+    let dns: Vec<_> = futures_util::stream::iter(live.iter().cloned().map(dns))
+        .buffered(16)
+        .try_collect()
+        .await?;
+    let dns: HashMap<&String, (Option<bool>, Option<bool>)> = live.iter().zip(dns).collect();
 
-    let tags = tags_of(vpc.tags());
-    let owner = vpc.owner_id().unwrap_or_default();
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
-    let attrs = BTreeMap::from([
-        ("id".to_string(), Value::str(id)),
-        (
-            "arn".to_string(),
-            Value::str(ec2_arn(ec2, owner, "vpc", id)),
-        ),
-        ("cidr_block".to_string(), s(vpc.cidr_block())),
-        (
-            "instance_tenancy".to_string(),
-            s(vpc.instance_tenancy().map(|t| t.as_str())),
-        ),
-        (
-            "enable_dns_support".to_string(),
-            support
-                .enable_dns_support()
-                .and_then(|a| a.value())
-                .map(Value::Bool)
-                .unwrap_or(Value::Null),
-        ),
-        (
-            "enable_dns_hostnames".to_string(),
-            hostnames
-                .enable_dns_hostnames()
-                .and_then(|a| a.value())
-                .map(Value::Bool)
-                .unwrap_or(Value::Null),
-        ),
-        ("owner_id".to_string(), Value::str(owner)),
-        ("dhcp_options_id".to_string(), s(vpc.dhcp_options_id())),
-        (
-            "main_route_table_id".to_string(),
-            s(main_rt
-                .route_tables()
-                .first()
-                .and_then(|r| r.route_table_id())),
-        ),
-        (
-            "default_network_acl_id".to_string(),
-            s(acl.network_acls().first().and_then(|a| a.network_acl_id())),
-        ),
-        (
-            "default_security_group_id".to_string(),
-            s(sg.security_groups().first().and_then(|g| g.group_id())),
-        ),
-        ("tags".to_string(), user_tags(prior, &tags)),
-        ("tags_all".to_string(), tags_value(&tags)),
-    ]);
-    Ok(Some(Value::Map(attrs)))
+    let b = |v: Option<bool>| v.map(Value::Bool).unwrap_or(Value::Null);
+    Ok(priors
+        .iter()
+        .zip(&ids)
+        .map(|(prior, id)| {
+            let vpc = vpcs.get(id)?;
+            let (support, hostnames) = dns.get(id).copied().unwrap_or_default();
+            let tags = tags_of(vpc.tags());
+            let owner = vpc.owner_id().unwrap_or_default();
+            let attrs = BTreeMap::from([
+                ("id".to_string(), Value::str(id)),
+                (
+                    "arn".to_string(),
+                    Value::str(ec2_arn(ec2, owner, "vpc", id)),
+                ),
+                ("cidr_block".to_string(), s(vpc.cidr_block())),
+                (
+                    "instance_tenancy".to_string(),
+                    s(vpc.instance_tenancy().map(|t| t.as_str())),
+                ),
+                ("enable_dns_support".to_string(), b(support)),
+                ("enable_dns_hostnames".to_string(), b(hostnames)),
+                ("owner_id".to_string(), Value::str(owner)),
+                ("dhcp_options_id".to_string(), s(vpc.dhcp_options_id())),
+                (
+                    "main_route_table_id".to_string(),
+                    s(main_rt.get(id).map(String::as_str)),
+                ),
+                (
+                    "default_network_acl_id".to_string(),
+                    s(acl.get(id).map(String::as_str)),
+                ),
+                (
+                    "default_security_group_id".to_string(),
+                    s(sg.get(id).map(String::as_str)),
+                ),
+                ("tags".to_string(), user_tags(prior, &tags)),
+                ("tags_all".to_string(), tags_value(&tags)),
+            ]);
+            Some(Value::Map(attrs))
+        })
+        .collect())
 }
 
 pub async fn update_vpc(ec2: &Client, prior: &Value, config: &Value) -> Result<Value> {
@@ -300,15 +402,41 @@ pub async fn create_subnet(ec2: &Client, config: &Value) -> Result<Value> {
 }
 
 pub async fn read_subnet(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
-    let id = prior_id(prior)?;
-    let out = match ec2.describe_subnets().subnet_ids(id).send().await {
-        Ok(out) => out,
-        Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => return Ok(None),
-        Err(e) => return Err(sdk_error("DescribeSubnets", e)),
-    };
-    let Some(subnet) = out.subnets().first() else {
-        return Ok(None);
-    };
+    Ok(read_subnets(ec2, std::slice::from_ref(prior))
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// Reads subnets with one DescribeSubnets call per page of ids.
+pub async fn read_subnets(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
+    let ids = ids_of(priors)?;
+    let found = by_ids(&ids, |chunk| async move {
+        let mut out = Vec::new();
+        let mut pages = ec2
+            .describe_subnets()
+            .filters(filter_any("subnet-id", &chunk))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeSubnets", e))?;
+            for s in page.subnets() {
+                if let Some(id) = s.subnet_id() {
+                    out.push((id.to_string(), s.clone()));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(priors
+        .iter()
+        .zip(&ids)
+        .map(|(prior, id)| found.get(id).map(|s| subnet_value(ec2, prior, id, s)))
+        .collect())
+}
+
+fn subnet_value(ec2: &Client, prior: &Value, id: &str, subnet: &Subnet) -> Value {
     let tags = tags_of(subnet.tags());
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
     let owner = subnet.owner_id().unwrap_or_default();
@@ -337,7 +465,7 @@ pub async fn read_subnet(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
         ("tags".to_string(), user_tags(prior, &tags)),
         ("tags_all".to_string(), tags_value(&tags)),
     ]);
-    Ok(Some(Value::Map(attrs)))
+    Value::Map(attrs)
 }
 
 pub async fn update_subnet(ec2: &Client, prior: &Value, config: &Value) -> Result<Value> {

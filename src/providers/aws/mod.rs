@@ -3,6 +3,7 @@
 //! provider block's `endpoint` or the standard `AWS_ENDPOINT_URL`; credentials and region
 //! from the standard chain.
 
+pub mod calls;
 mod ec2;
 mod inventory;
 mod network;
@@ -186,7 +187,11 @@ pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
     s3: aws_sdk_s3::Client,
     region: String,
+    calls: calls::CallCounter,
 }
+
+/// How many reads of one type run at once when a type has no batched read.
+const READ_CONCURRENCY: usize = 16;
 
 impl AwsProvider {
     /// Builds the clients from the provider block's settings and the standard AWS chain.
@@ -217,14 +222,25 @@ impl AwsProvider {
         let path_style = settings
             .s3_use_path_style
             .unwrap_or(shared.endpoint_url().is_some());
+        let calls = calls::CallCounter::default();
         let s3_conf = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(path_style)
+            .interceptor(calls.clone())
+            .build();
+        let ec2_conf = aws_sdk_ec2::config::Builder::from(&shared)
+            .interceptor(calls.clone())
             .build();
         AwsProvider {
-            ec2: aws_sdk_ec2::Client::new(&shared),
+            ec2: aws_sdk_ec2::Client::from_conf(ec2_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
             region,
+            calls,
         }
+    }
+
+    /// The API calls this provider has made so far.
+    pub fn calls(&self) -> &calls::CallCounter {
+        &self.calls
     }
 
     pub fn region(&self) -> &str {
@@ -266,6 +282,25 @@ impl Provider for AwsProvider {
                 s3::read_encryption(&self.s3, prior).await
             }
             other => Err(unsupported(other)),
+        }
+    }
+
+    async fn read_many(
+        &self,
+        type_: &str,
+        priors: &[Value],
+    ) -> Result<Vec<Option<Value>>, ProviderError> {
+        match type_ {
+            "aws_vpc" => ec2::read_vpcs(&self.ec2, priors).await,
+            "aws_subnet" => ec2::read_subnets(&self.ec2, priors).await,
+            _ => {
+                let mut out = Vec::with_capacity(priors.len());
+                for chunk in priors.chunks(READ_CONCURRENCY) {
+                    let reads: Vec<_> = chunk.iter().map(|p| self.read(type_, p)).collect();
+                    out.extend(futures_util::future::try_join_all(reads).await?);
+                }
+                Ok(out)
+            }
         }
     }
 

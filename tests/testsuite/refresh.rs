@@ -1,0 +1,58 @@
+//! Batched refresh against moto: reading n resources of an EC2 type takes one Describe
+//! call per page of 200 ids, not one per resource. keel counts its own calls and reports
+//! them in `keel drift --metrics`, which is what these tests read.
+
+use crate::fixture::Project;
+
+/// The calls of one phase and operation in a drift metrics file.
+fn calls(prom: &str, phase: &str, operation: &str) -> u64 {
+    prom.lines()
+        .filter(|l| l.starts_with("keel_drift_api_calls{"))
+        .filter(|l| {
+            l.contains(&format!("phase=\"{phase}\""))
+                && l.contains(&format!("operation=\"{operation}\""))
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refreshing_n_subnets_takes_one_call_per_page_of_ids() {
+    // 205 subnets: two pages of ids (200 + 5), so two DescribeSubnets calls, where a
+    // per-resource read would take 205.
+    let n = 205;
+    let p = Project::new("batch");
+    p.write(
+        "main.hcl",
+        &format!(
+            r#"
+resource "aws_vpc" "main" {{
+  cidr_block = "10.70.0.0/16"
+}}
+
+resource "aws_subnet" "s" {{
+  count      = {n}
+  vpc_id     = aws_vpc.main.id
+  cidr_block = cidrsubnet(aws_vpc.main.cidr_block, 12, count.index)
+}}
+"#
+        ),
+    );
+    p.keel(&["apply", "-auto-approve"]).ok();
+    let metrics = p.root.path().join("drift.prom");
+    let run = p.keel(&["drift", "--metrics", metrics.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+
+    assert_eq!(calls(&prom, "refresh", "DescribeSubnets"), 2, "{prom}");
+    assert_eq!(calls(&prom, "refresh", "DescribeVpcs"), 1, "{prom}");
+    // Everything the refresh did, for 206 resources: the subnets' two pages, and for the
+    // one VPC its describe, its main route table, default ACL, default security group and
+    // two DNS attributes.
+    let total: u64 = prom
+        .lines()
+        .filter(|l| l.starts_with("keel_drift_api_calls{") && l.contains("phase=\"refresh\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 2 + 6, "{prom}");
+}
