@@ -26,6 +26,13 @@ resource "aws_subnet" "b" {{
 resource "aws_s3_bucket" "data" {{
   bucket = "{bucket}"
 }}
+
+resource "aws_s3_bucket_versioning" "data" {{
+  bucket = aws_s3_bucket.data.id
+  versioning_configuration {{
+    status = "Enabled"
+  }}
+}}
 "#
     )
 }
@@ -82,6 +89,39 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         .await
         .unwrap();
     let sg_id = sg.group_id().unwrap().to_string();
+    // Bucket versioning suspended by hand.
+    moto()
+        .s3()
+        .await
+        .put_bucket_versioning()
+        .bucket(&p.stack)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // An instance launched with the stack's tag, outside the stack's VPC.
+    let images = ec2.describe_images().owners("amazon").send().await.unwrap();
+    let ami = images.images()[0].image_id().unwrap().to_string();
+    let launched = ec2
+        .run_instances()
+        .image_id(ami)
+        .instance_type(aws_sdk_ec2::types::InstanceType::G5Xlarge)
+        .min_count(1)
+        .max_count(1)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::Instance)
+                .tags(Tag::builder().key("keel:stack").value(&p.stack).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let instance_id = launched.instances()[0].instance_id().unwrap().to_string();
 
     let metrics = p.root.path().join("drift.prom");
     let run = p.keel(&["drift", "-json", "--metrics", metrics.to_str().unwrap()]);
@@ -93,7 +133,21 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         serde_json::json!([{"address": "aws_subnet.b", "id": id("aws_subnet.b")}])
     );
     let changed = doc["changed"].as_array().unwrap();
-    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert_eq!(changed[0]["address"], "aws_s3_bucket_versioning.data");
+    assert_eq!(
+        changed[0]["attributes"][0]["name"],
+        "versioning_configuration"
+    );
+    assert_eq!(
+        changed[0]["attributes"][0]["actual"][0]["status"],
+        "Suspended"
+    );
+    assert_eq!(
+        changed[0]["attributes"][0]["recorded"][0]["status"],
+        "Enabled"
+    );
+    let changed = &changed[1..];
     assert_eq!(changed[0]["address"], "aws_subnet.a");
     let attrs: Vec<&str> = changed[0]["attributes"]
         .as_array()
@@ -117,6 +171,7 @@ async fn drift_reports_each_change_made_outside_keel_once() {
     assert_eq!(
         unmanaged,
         [
+            ("aws_instance".to_string(), instance_id),
             ("aws_security_group".to_string(), sg_id),
             ("aws_subnet".to_string(), extra_id)
         ]
@@ -132,7 +187,7 @@ async fn drift_reports_each_change_made_outside_keel_once() {
     );
     assert!(
         prom.contains(&format!(
-            "keel_drift_resources{{stack=\"{}\",kind=\"unmanaged\"}} 2",
+            "keel_drift_resources{{stack=\"{}\",kind=\"unmanaged\"}} 3",
             p.stack
         )),
         "{prom}"

@@ -12,3 +12,4 @@ mod network;
 mod refresh;
 mod repetition;
 mod report;
+mod s3;

@@ -108,6 +108,27 @@ pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
     taggable: false,
 };
 
+pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_versioning",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::optional("expected_bucket_owner", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[BlockType {
+        name: "versioning_configuration",
+        attrs: &[
+            Attr::required("status", Ty::String),
+            Attr::optional("mfa_delete", Ty::String),
+        ],
+        blocks: &[],
+        min_items: 1,
+        max_items: Some(1),
+        force_new: false,
+    }],
+    taggable: false,
+};
+
 pub static AWS_INTERNET_GATEWAY: ResourceSchema = ResourceSchema {
     type_name: "aws_internet_gateway",
     attrs: &[
@@ -179,6 +200,7 @@ pub static SCHEMAS: &[&ResourceSchema] = &[
     &AWS_ROUTE_TABLE_ASSOCIATION,
     &AWS_S3_BUCKET,
     &AWS_S3_BUCKET_SSE,
+    &AWS_S3_BUCKET_VERSIONING,
 ];
 
 /// The AWS provider: one client per service, sharing one SDK configuration.
@@ -263,6 +285,7 @@ impl Provider for AwsProvider {
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::put_encryption(&self.s3, config).await
             }
+            "aws_s3_bucket_versioning" => s3::put_versioning(&self.s3, config).await,
             other => Err(unsupported(other)),
         }
     }
@@ -281,6 +304,7 @@ impl Provider for AwsProvider {
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::read_encryption(&self.s3, prior).await
             }
+            "aws_s3_bucket_versioning" => s3::read_versioning(&self.s3, prior).await,
             other => Err(unsupported(other)),
         }
     }
@@ -325,6 +349,7 @@ impl Provider for AwsProvider {
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::put_encryption(&self.s3, config).await
             }
+            "aws_s3_bucket_versioning" => s3::put_versioning(&self.s3, config).await,
             other => Err(unsupported(other)),
         }
     }
@@ -343,6 +368,7 @@ impl Provider for AwsProvider {
             "aws_s3_bucket_server_side_encryption_configuration" => {
                 s3::delete_encryption(&self.s3, prior).await
             }
+            "aws_s3_bucket_versioning" => s3::delete_versioning(&self.s3, prior).await,
             other => Err(unsupported(other)),
         }
     }
