@@ -27,6 +27,16 @@ resource "aws_s3_bucket" "data" {{
   bucket = "{bucket}"
 }}
 
+resource "aws_security_group" "app" {{
+  vpc_id = aws_vpc.main.id
+  ingress {{
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.60.0.0/16"]
+  }}
+}}
+
 resource "aws_s3_bucket_versioning" "data" {{
   bucket = aws_s3_bucket.data.id
   versioning_configuration {{
@@ -89,6 +99,24 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         .await
         .unwrap();
     let sg_id = sg.group_id().unwrap().to_string();
+    // SSH opened to the world on the stack's security group.
+    ec2.authorize_security_group_ingress()
+        .group_id(id("aws_security_group.app"))
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(
+                    aws_sdk_ec2::types::IpRange::builder()
+                        .cidr_ip("0.0.0.0/0")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     // Bucket versioning suspended by hand.
     moto()
         .s3()
@@ -133,7 +161,7 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         serde_json::json!([{"address": "aws_subnet.b", "id": id("aws_subnet.b")}])
     );
     let changed = doc["changed"].as_array().unwrap();
-    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert_eq!(changed.len(), 3, "{changed:?}");
     assert_eq!(changed[0]["address"], "aws_s3_bucket_versioning.data");
     assert_eq!(
         changed[0]["attributes"][0]["name"],
@@ -147,7 +175,23 @@ async fn drift_reports_each_change_made_outside_keel_once() {
         changed[0]["attributes"][0]["recorded"][0]["status"],
         "Enabled"
     );
-    let changed = &changed[1..];
+    assert_eq!(changed[1]["address"], "aws_security_group.app");
+    let sg_attrs: Vec<&str> = changed[1]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(sg_attrs, ["ingress"]);
+    let opened: Vec<&serde_json::Value> = changed[1]["attributes"][0]["actual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["from_port"] == 22)
+        .collect();
+    assert_eq!(opened.len(), 1, "{:?}", changed[1]);
+    assert_eq!(opened[0]["cidr_blocks"], serde_json::json!(["0.0.0.0/0"]));
+    let changed = &changed[2..];
     assert_eq!(changed[0]["address"], "aws_subnet.a");
     let attrs: Vec<&str> = changed[0]["attributes"]
         .as_array()

@@ -13,3 +13,4 @@ mod refresh;
 mod repetition;
 mod report;
 mod s3;
+mod security_group;

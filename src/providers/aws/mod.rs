@@ -8,6 +8,7 @@ mod ec2;
 mod inventory;
 mod network;
 mod s3;
+mod security_group;
 
 use super::schema::{Attr, BlockType, Default, ResourceSchema, Ty};
 use super::{Provider, ProviderError};
@@ -129,6 +130,54 @@ pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
     taggable: false,
 };
 
+const SG_RULE: &[Attr] = &[
+    Attr::required("from_port", Ty::Number),
+    Attr::required("to_port", Ty::Number),
+    Attr::required("protocol", Ty::String),
+    Attr::optional("cidr_blocks", Ty::StringSet),
+    Attr::optional("ipv6_cidr_blocks", Ty::StringSet),
+    Attr::optional("prefix_list_ids", Ty::StringSet),
+    Attr::optional("security_groups", Ty::StringSet),
+    Attr::optional("self", Ty::Bool).default(Default::Bool(false)),
+    Attr::optional("description", Ty::String),
+];
+
+pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
+    type_name: "aws_security_group",
+    attrs: &[
+        Attr::optional_computed("name", Ty::String).force_new(),
+        Attr::optional("description", Ty::String)
+            .force_new()
+            .default(Default::Str("Managed by keel")),
+        Attr::optional_computed("vpc_id", Ty::String).force_new(),
+        Attr::optional("revoke_rules_on_delete", Ty::Bool).default(Default::Bool(false)),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[
+        BlockType {
+            name: "ingress",
+            attrs: SG_RULE,
+            blocks: &[],
+            min_items: 0,
+            max_items: None,
+            force_new: false,
+        },
+        BlockType {
+            name: "egress",
+            attrs: SG_RULE,
+            blocks: &[],
+            min_items: 0,
+            max_items: None,
+            force_new: false,
+        },
+    ],
+    taggable: true,
+};
+
 pub static AWS_INTERNET_GATEWAY: ResourceSchema = ResourceSchema {
     type_name: "aws_internet_gateway",
     attrs: &[
@@ -194,6 +243,7 @@ pub static AWS_ROUTE_TABLE_ASSOCIATION: ResourceSchema = ResourceSchema {
 pub static SCHEMAS: &[&ResourceSchema] = &[
     &AWS_VPC,
     &AWS_SUBNET,
+    &AWS_SECURITY_GROUP,
     &AWS_INTERNET_GATEWAY,
     &AWS_ROUTE_TABLE,
     &AWS_ROUTE,
@@ -275,6 +325,7 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::create_vpc(&self.ec2, config).await,
             "aws_subnet" => ec2::create_subnet(&self.ec2, config).await,
+            "aws_security_group" => security_group::create_security_group(&self.ec2, config).await,
             "aws_internet_gateway" => network::create_internet_gateway(&self.ec2, config).await,
             "aws_route_table" => network::create_route_table(&self.ec2, config).await,
             "aws_route" => network::create_route(&self.ec2, config).await,
@@ -294,6 +345,7 @@ impl Provider for AwsProvider {
         match type_ {
             "aws_vpc" => ec2::read_vpc(&self.ec2, prior).await,
             "aws_subnet" => ec2::read_subnet(&self.ec2, prior).await,
+            "aws_security_group" => security_group::read_security_group(&self.ec2, prior).await,
             "aws_internet_gateway" => network::read_internet_gateway(&self.ec2, prior).await,
             "aws_route_table" => network::read_route_table(&self.ec2, prior).await,
             "aws_route" => network::read_route(&self.ec2, prior).await,
@@ -317,6 +369,7 @@ impl Provider for AwsProvider {
         match type_ {
             "aws_vpc" => ec2::read_vpcs(&self.ec2, priors).await,
             "aws_subnet" => ec2::read_subnets(&self.ec2, priors).await,
+            "aws_security_group" => security_group::read_security_groups(&self.ec2, priors).await,
             _ => {
                 let mut out = Vec::with_capacity(priors.len());
                 for chunk in priors.chunks(READ_CONCURRENCY) {
@@ -337,6 +390,9 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::update_vpc(&self.ec2, prior, config).await,
             "aws_subnet" => ec2::update_subnet(&self.ec2, prior, config).await,
+            "aws_security_group" => {
+                security_group::update_security_group(&self.ec2, prior, config).await
+            }
             "aws_internet_gateway" => {
                 network::update_internet_gateway(&self.ec2, prior, config).await
             }
@@ -358,6 +414,7 @@ impl Provider for AwsProvider {
         match addr.type_.as_str() {
             "aws_vpc" => ec2::delete_vpc(&self.ec2, prior).await,
             "aws_subnet" => ec2::delete_subnet(&self.ec2, prior).await,
+            "aws_security_group" => security_group::delete_security_group(&self.ec2, prior).await,
             "aws_internet_gateway" => network::delete_internet_gateway(&self.ec2, prior).await,
             "aws_route_table" => network::delete_route_table(&self.ec2, prior).await,
             "aws_route" => network::delete_route(&self.ec2, prior).await,
