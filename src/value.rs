@@ -67,6 +67,15 @@ impl Value {
         }
     }
 
+    /// The strings of a list value as a set; empty when `self` is not a list.
+    pub fn string_set(&self) -> std::collections::BTreeSet<String> {
+        self.as_list()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect()
+    }
+
     /// Attribute of a map value; `Null` when absent or when `self` is not a map.
     pub fn get(&self, key: &str) -> &Value {
         static NULL: Value = Value::Null;

@@ -85,16 +85,7 @@ fn attr_equal(a: &Attr, c: &Value, p: &Value) -> bool {
     }
     match a.ty {
         Ty::StringMap | Ty::StringList => c == p || (is_zero(c, a.ty) && is_zero(p, a.ty)),
-        Ty::StringSet => {
-            let set = |v: &Value| -> std::collections::BTreeSet<String> {
-                v.as_list()
-                    .unwrap_or(&[])
-                    .iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            };
-            set(c) == set(p)
-        }
+        Ty::StringSet => c.string_set() == p.string_set(),
         Ty::Policy => match (c.as_str(), p.as_str()) {
             (Some(c), Some(p)) => crate::providers::policy::equivalent(c, p),
             _ => c == p,

@@ -87,6 +87,12 @@ impl Project {
     }
 
     /// Runs keel with `input` on its standard input, as a person answering its prompt.
+    /// Asserts that a fresh plan (with refresh) finds nothing to do.
+    pub fn assert_no_changes(&self) {
+        let again = self.keel(&["plan", "-detailed-exitcode"]);
+        assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    }
+
     pub fn keel_with_input(&self, args: &[&str], input: &str) -> Run {
         let mut cmd = command(self.root.path(), args, &self.dir());
         cmd.stdin(Stdio::piped())

@@ -44,8 +44,7 @@ async fn bucket_versioning_is_enabled_suspended_and_left_suspended_on_delete() {
         cloud_status(&bucket).await,
         Some(BucketVersioningStatus::Enabled)
     );
-    let again = p.keel(&["plan", "-detailed-exitcode"]);
-    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    p.assert_no_changes();
 
     // Suspending is an in-place update.
     p.write("main.hcl", &versioning(&bucket, "Suspended"));

@@ -45,14 +45,6 @@ fn protocol(p: &str) -> String {
     }
 }
 
-fn set(v: &Value) -> BTreeSet<String> {
-    v.as_list()
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
 fn number(v: &Value) -> i64 {
     match v {
         Value::Number(n) => *n as i64,
@@ -69,10 +61,10 @@ impl Rule {
             from_port: if all { 0 } else { number(v.get("from_port")) },
             to_port: if all { 0 } else { number(v.get("to_port")) },
             protocol,
-            cidr_blocks: set(v.get("cidr_blocks")),
-            ipv6_cidr_blocks: set(v.get("ipv6_cidr_blocks")),
-            prefix_list_ids: set(v.get("prefix_list_ids")),
-            security_groups: set(v.get("security_groups")),
+            cidr_blocks: v.get("cidr_blocks").string_set(),
+            ipv6_cidr_blocks: v.get("ipv6_cidr_blocks").string_set(),
+            prefix_list_ids: v.get("prefix_list_ids").string_set(),
+            security_groups: v.get("security_groups").string_set(),
             self_: v.get("self").as_bool().unwrap_or(false),
             description: v.get("description").as_str().unwrap_or("").to_string(),
         }
