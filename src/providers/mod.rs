@@ -100,10 +100,10 @@ pub trait Provider: Send + Sync {
 
 /// The schema of a supported resource type.
 pub fn schema(type_: &str) -> Option<&'static ResourceSchema> {
-    aws::SCHEMAS.iter().copied().find(|s| s.type_name == type_)
+    aws::schemas().find(|s| s.type_name == type_)
 }
 
 /// Every resource type keel supports, for error messages.
 pub fn supported_types() -> Vec<&'static str> {
-    aws::SCHEMAS.iter().map(|s| s.type_name).collect()
+    aws::schemas().map(|s| s.type_name).collect()
 }

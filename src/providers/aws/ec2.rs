@@ -1,7 +1,10 @@
 //! EC2 resources: `aws_vpc` and `aws_subnet`.
 
+use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
+use crate::addr::ResourceAddr;
 use crate::providers::ProviderError;
+use crate::providers::schema::{Attr, Default, ResourceSchema, Ty};
 use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -495,5 +498,91 @@ pub async fn delete_subnet(ec2: &Client, prior: &Value) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some("InvalidSubnetID.NotFound") => Ok(()),
         Err(e) => Err(sdk_error("DeleteSubnet", e)),
+    }
+}
+
+// Schemas and routing: Terraform AWS provider (v5) names.
+
+pub static AWS_VPC: ResourceSchema = ResourceSchema {
+    type_name: "aws_vpc",
+    attrs: &[
+        Attr::required("cidr_block", Ty::String).force_new(),
+        Attr::optional("instance_tenancy", Ty::String)
+            .force_new()
+            .default(Default::Str("default")),
+        Attr::optional("enable_dns_support", Ty::Bool).default(Default::Bool(true)),
+        Attr::optional("enable_dns_hostnames", Ty::Bool).default(Default::Bool(false)),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+        Attr::computed("main_route_table_id", Ty::String),
+        Attr::computed("default_network_acl_id", Ty::String),
+        Attr::computed("default_security_group_id", Ty::String),
+        Attr::computed("dhcp_options_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub static AWS_SUBNET: ResourceSchema = ResourceSchema {
+    type_name: "aws_subnet",
+    attrs: &[
+        Attr::required("vpc_id", Ty::String).force_new(),
+        Attr::required("cidr_block", Ty::String).force_new(),
+        Attr::optional_computed("availability_zone", Ty::String).force_new(),
+        Attr::optional("map_public_ip_on_launch", Ty::Bool).default(Default::Bool(false)),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+        Attr::computed("availability_zone_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[&AWS_VPC, &AWS_SUBNET];
+
+pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_vpc" => create_vpc(&p.ec2, config).await,
+        "aws_subnet" => create_subnet(&p.ec2, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn read_many(
+    p: &AwsProvider,
+    type_: &str,
+    priors: &[Value],
+) -> Result<Vec<Option<Value>>> {
+    match type_ {
+        "aws_vpc" => read_vpcs(&p.ec2, priors).await,
+        "aws_subnet" => read_subnets(&p.ec2, priors).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn update(
+    p: &AwsProvider,
+    addr: &ResourceAddr,
+    prior: &Value,
+    config: &Value,
+) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_vpc" => update_vpc(&p.ec2, prior, config).await,
+        "aws_subnet" => update_subnet(&p.ec2, prior, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
+    match addr.type_.as_str() {
+        "aws_vpc" => delete_vpc(&p.ec2, prior).await,
+        "aws_subnet" => delete_subnet(&p.ec2, prior).await,
+        other => Err(unsupported(other)),
     }
 }

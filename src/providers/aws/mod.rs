@@ -2,268 +2,81 @@
 //! read, update and delete through the real aws-sdk clients. The endpoint comes from the
 //! provider block's `endpoint` or the standard `AWS_ENDPOINT_URL`; credentials and region
 //! from the standard chain.
+//!
+//! Each family of types lives in one module that holds its schemas and its create, read,
+//! update and delete: `ec2` (VPCs, subnets), `network` (gateways, routes), `security_group`,
+//! `s3`, `iam`, `kms` and `compute` (placement groups, launch templates, instances). This
+//! file only routes a type to its family.
 
 pub mod calls;
+mod compute;
 mod ec2;
+mod iam;
 mod inventory;
+mod kms;
 mod network;
 mod s3;
 mod security_group;
 
-use super::schema::{Attr, BlockType, Default, ResourceSchema, Ty};
+use super::schema::{Attr, ResourceSchema, Ty};
 use super::{Provider, ProviderError};
 use crate::addr::ResourceAddr;
 use crate::eval::ProviderSettings;
 use crate::value::Value;
 use aws_config::{BehaviorVersion, Region};
 use std::collections::BTreeMap;
+use std::future::Future;
 
-const TAGS: Attr = Attr::optional("tags", Ty::StringMap);
-const TAGS_ALL: Attr = Attr::computed("tags_all", Ty::StringMap);
+pub(crate) const TAGS: Attr = Attr::optional("tags", Ty::StringMap);
+pub(crate) const TAGS_ALL: Attr = Attr::computed("tags_all", Ty::StringMap);
 
-pub static AWS_VPC: ResourceSchema = ResourceSchema {
-    type_name: "aws_vpc",
-    attrs: &[
-        Attr::required("cidr_block", Ty::String).force_new(),
-        Attr::optional("instance_tenancy", Ty::String)
-            .force_new()
-            .default(Default::Str("default")),
-        Attr::optional("enable_dns_support", Ty::Bool).default(Default::Bool(true)),
-        Attr::optional("enable_dns_hostnames", Ty::Bool).default(Default::Bool(false)),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("owner_id", Ty::String),
-        Attr::computed("main_route_table_id", Ty::String),
-        Attr::computed("default_network_acl_id", Ty::String),
-        Attr::computed("default_security_group_id", Ty::String),
-        Attr::computed("dhcp_options_id", Ty::String),
-    ],
-    blocks: &[],
-    taggable: true,
-};
+/// A group of resource types served by one module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Ec2,
+    Network,
+    SecurityGroup,
+    S3,
+    Iam,
+    Kms,
+    Compute,
+}
 
-pub static AWS_SUBNET: ResourceSchema = ResourceSchema {
-    type_name: "aws_subnet",
-    attrs: &[
-        Attr::required("vpc_id", Ty::String).force_new(),
-        Attr::required("cidr_block", Ty::String).force_new(),
-        Attr::optional_computed("availability_zone", Ty::String).force_new(),
-        Attr::optional("map_public_ip_on_launch", Ty::Bool).default(Default::Bool(false)),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("owner_id", Ty::String),
-        Attr::computed("availability_zone_id", Ty::String),
-    ],
-    blocks: &[],
-    taggable: true,
-};
-
-pub static AWS_S3_BUCKET: ResourceSchema = ResourceSchema {
-    type_name: "aws_s3_bucket",
-    attrs: &[
-        Attr::optional_computed("bucket", Ty::String).force_new(),
-        Attr::optional("force_destroy", Ty::Bool).default(Default::Bool(false)),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("region", Ty::String),
-        Attr::computed("bucket_domain_name", Ty::String),
-        Attr::computed("bucket_regional_domain_name", Ty::String),
-    ],
-    blocks: &[],
-    taggable: true,
-};
-
-const SSE_DEFAULT: BlockType = BlockType {
-    name: "apply_server_side_encryption_by_default",
-    attrs: &[
-        Attr::required("sse_algorithm", Ty::String),
-        Attr::optional("kms_master_key_id", Ty::String),
-    ],
-    blocks: &[],
-    min_items: 1,
-    max_items: Some(1),
-    force_new: false,
-};
-
-pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
-    type_name: "aws_s3_bucket_server_side_encryption_configuration",
-    attrs: &[
-        Attr::required("bucket", Ty::String).force_new(),
-        Attr::optional("expected_bucket_owner", Ty::String).force_new(),
-        Attr::computed("id", Ty::String),
-    ],
-    blocks: &[BlockType {
-        name: "rule",
-        attrs: &[Attr::optional("bucket_key_enabled", Ty::Bool)],
-        blocks: &[SSE_DEFAULT],
-        min_items: 1,
-        max_items: Some(1),
-        force_new: false,
-    }],
-    taggable: false,
-};
-
-pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
-    type_name: "aws_s3_bucket_versioning",
-    attrs: &[
-        Attr::required("bucket", Ty::String).force_new(),
-        Attr::optional("expected_bucket_owner", Ty::String).force_new(),
-        Attr::computed("id", Ty::String),
-    ],
-    blocks: &[BlockType {
-        name: "versioning_configuration",
-        attrs: &[
-            Attr::required("status", Ty::String),
-            Attr::optional("mfa_delete", Ty::String),
-        ],
-        blocks: &[],
-        min_items: 1,
-        max_items: Some(1),
-        force_new: false,
-    }],
-    taggable: false,
-};
-
-const SG_RULE: &[Attr] = &[
-    Attr::required("from_port", Ty::Number),
-    Attr::required("to_port", Ty::Number),
-    Attr::required("protocol", Ty::String),
-    Attr::optional("cidr_blocks", Ty::StringSet),
-    Attr::optional("ipv6_cidr_blocks", Ty::StringSet),
-    Attr::optional("prefix_list_ids", Ty::StringSet),
-    Attr::optional("security_groups", Ty::StringSet),
-    Attr::optional("self", Ty::Bool).default(Default::Bool(false)),
-    Attr::optional("description", Ty::String),
+const FAMILIES: &[(Family, &[&ResourceSchema])] = &[
+    (Family::Ec2, ec2::SCHEMAS),
+    (Family::Network, network::SCHEMAS),
+    (Family::SecurityGroup, security_group::SCHEMAS),
+    (Family::Compute, compute::SCHEMAS),
+    (Family::Iam, iam::SCHEMAS),
+    (Family::Kms, kms::SCHEMAS),
+    (Family::S3, s3::SCHEMAS),
 ];
 
-pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
-    type_name: "aws_security_group",
-    attrs: &[
-        Attr::optional_computed("name", Ty::String).force_new(),
-        Attr::optional("description", Ty::String)
-            .force_new()
-            .default(Default::Str("Managed by keel")),
-        Attr::optional_computed("vpc_id", Ty::String).force_new(),
-        Attr::optional("revoke_rules_on_delete", Ty::Bool).default(Default::Bool(false)),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("owner_id", Ty::String),
-    ],
-    blocks: &[
-        BlockType {
-            name: "ingress",
-            attrs: SG_RULE,
-            blocks: &[],
-            min_items: 0,
-            max_items: None,
-            force_new: false,
-        },
-        BlockType {
-            name: "egress",
-            attrs: SG_RULE,
-            blocks: &[],
-            min_items: 0,
-            max_items: None,
-            force_new: false,
-        },
-    ],
-    taggable: true,
-};
+/// Every resource type the AWS provider supports, grouped by family.
+pub fn schemas() -> impl Iterator<Item = &'static ResourceSchema> {
+    FAMILIES.iter().flat_map(|(_, s)| s.iter().copied())
+}
 
-pub static AWS_INTERNET_GATEWAY: ResourceSchema = ResourceSchema {
-    type_name: "aws_internet_gateway",
-    attrs: &[
-        // Attaching and detaching happen in place.
-        Attr::optional("vpc_id", Ty::String),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("owner_id", Ty::String),
-    ],
-    blocks: &[],
-    taggable: true,
-};
-
-pub static AWS_ROUTE_TABLE: ResourceSchema = ResourceSchema {
-    type_name: "aws_route_table",
-    attrs: &[
-        Attr::required("vpc_id", Ty::String).force_new(),
-        TAGS,
-        TAGS_ALL,
-        Attr::computed("id", Ty::String),
-        Attr::computed("arn", Ty::String),
-        Attr::computed("owner_id", Ty::String),
-    ],
-    blocks: &[],
-    taggable: true,
-};
-
-pub static AWS_ROUTE: ResourceSchema = ResourceSchema {
-    type_name: "aws_route",
-    attrs: &[
-        Attr::required("route_table_id", Ty::String).force_new(),
-        Attr::required("destination_cidr_block", Ty::String).force_new(),
-        // The target changes in place (ReplaceRoute).
-        Attr::optional("gateway_id", Ty::String),
-        Attr::optional("nat_gateway_id", Ty::String),
-        Attr::optional("vpc_endpoint_id", Ty::String),
-        Attr::optional("network_interface_id", Ty::String),
-        Attr::optional("vpc_peering_connection_id", Ty::String),
-        Attr::computed("id", Ty::String),
-        Attr::computed("origin", Ty::String),
-        Attr::computed("state", Ty::String),
-    ],
-    blocks: &[],
-    taggable: false,
-};
-
-pub static AWS_ROUTE_TABLE_ASSOCIATION: ResourceSchema = ResourceSchema {
-    type_name: "aws_route_table_association",
-    attrs: &[
-        // Changes in place (ReplaceRouteTableAssociation).
-        Attr::required("route_table_id", Ty::String),
-        Attr::optional("subnet_id", Ty::String).force_new(),
-        Attr::optional("gateway_id", Ty::String).force_new(),
-        Attr::computed("id", Ty::String),
-    ],
-    blocks: &[],
-    taggable: false,
-};
-
-/// Every resource type the AWS provider supports.
-pub static SCHEMAS: &[&ResourceSchema] = &[
-    &AWS_VPC,
-    &AWS_SUBNET,
-    &AWS_SECURITY_GROUP,
-    &AWS_INTERNET_GATEWAY,
-    &AWS_ROUTE_TABLE,
-    &AWS_ROUTE,
-    &AWS_ROUTE_TABLE_ASSOCIATION,
-    &AWS_S3_BUCKET,
-    &AWS_S3_BUCKET_SSE,
-    &AWS_S3_BUCKET_VERSIONING,
-];
+fn family(type_: &str) -> Result<Family, ProviderError> {
+    FAMILIES
+        .iter()
+        .find(|(_, s)| s.iter().any(|s| s.type_name == type_))
+        .map(|(f, _)| *f)
+        .ok_or_else(|| unsupported(type_))
+}
 
 /// The AWS provider: one client per service, sharing one SDK configuration.
 #[derive(Clone)]
+#[allow(dead_code)] // iam, kms and sts serve the IAM, KMS and data-source families as they land.
 pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
     s3: aws_sdk_s3::Client,
+    iam: aws_sdk_iam::Client,
+    kms: aws_sdk_kms::Client,
+    sts: aws_sdk_sts::Client,
     region: String,
     calls: calls::CallCounter,
 }
-
-/// How many reads of one type run at once when a type has no batched read.
-const READ_CONCURRENCY: usize = 16;
 
 impl AwsProvider {
     /// Builds the clients from the provider block's settings and the standard AWS chain.
@@ -302,9 +115,21 @@ impl AwsProvider {
         let ec2_conf = aws_sdk_ec2::config::Builder::from(&shared)
             .interceptor(calls.clone())
             .build();
+        let iam_conf = aws_sdk_iam::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let kms_conf = aws_sdk_kms::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
+        let sts_conf = aws_sdk_sts::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .build();
         AwsProvider {
             ec2: aws_sdk_ec2::Client::from_conf(ec2_conf),
             s3: aws_sdk_s3::Client::from_conf(s3_conf),
+            iam: aws_sdk_iam::Client::from_conf(iam_conf),
+            kms: aws_sdk_kms::Client::from_conf(kms_conf),
+            sts: aws_sdk_sts::Client::from_conf(sts_conf),
             region,
             calls,
         }
@@ -320,45 +145,43 @@ impl AwsProvider {
     }
 }
 
+/// How many reads of one type run at once when a type has no batched read.
+const READ_CONCURRENCY: usize = 16;
+
+/// Reads resources one call each, [`READ_CONCURRENCY`] at a time, for types whose API has
+/// no batched read. Answers come in the order of `priors`.
+pub(crate) async fn read_each<'a, F, Fut>(
+    priors: &'a [Value],
+    read: F,
+) -> Result<Vec<Option<Value>>, ProviderError>
+where
+    F: Fn(&'a Value) -> Fut,
+    Fut: Future<Output = Result<Option<Value>, ProviderError>>,
+{
+    let mut out = Vec::with_capacity(priors.len());
+    for chunk in priors.chunks(READ_CONCURRENCY) {
+        let reads: Vec<_> = chunk.iter().map(&read).collect();
+        out.extend(futures_util::future::try_join_all(reads).await?);
+    }
+    Ok(out)
+}
+
 impl Provider for AwsProvider {
     async fn create(&self, addr: &ResourceAddr, config: &Value) -> Result<Value, ProviderError> {
-        match addr.type_.as_str() {
-            "aws_vpc" => ec2::create_vpc(&self.ec2, config).await,
-            "aws_subnet" => ec2::create_subnet(&self.ec2, config).await,
-            "aws_security_group" => security_group::create_security_group(&self.ec2, config).await,
-            "aws_internet_gateway" => network::create_internet_gateway(&self.ec2, config).await,
-            "aws_route_table" => network::create_route_table(&self.ec2, config).await,
-            "aws_route" => network::create_route(&self.ec2, config).await,
-            "aws_route_table_association" => {
-                network::create_route_table_association(&self.ec2, config).await
-            }
-            "aws_s3_bucket" => s3::create_bucket(self, config).await,
-            "aws_s3_bucket_server_side_encryption_configuration" => {
-                s3::put_encryption(&self.s3, config).await
-            }
-            "aws_s3_bucket_versioning" => s3::put_versioning(&self.s3, config).await,
-            other => Err(unsupported(other)),
+        match family(&addr.type_)? {
+            Family::Ec2 => ec2::create(self, addr, config).await,
+            Family::Network => network::create(self, addr, config).await,
+            Family::SecurityGroup => security_group::create(self, addr, config).await,
+            Family::S3 => s3::create(self, addr, config).await,
+            Family::Iam => iam::create(self, addr, config).await,
+            Family::Kms => kms::create(self, addr, config).await,
+            Family::Compute => compute::create(self, addr, config).await,
         }
     }
 
     async fn read(&self, type_: &str, prior: &Value) -> Result<Option<Value>, ProviderError> {
-        match type_ {
-            "aws_vpc" => ec2::read_vpc(&self.ec2, prior).await,
-            "aws_subnet" => ec2::read_subnet(&self.ec2, prior).await,
-            "aws_security_group" => security_group::read_security_group(&self.ec2, prior).await,
-            "aws_internet_gateway" => network::read_internet_gateway(&self.ec2, prior).await,
-            "aws_route_table" => network::read_route_table(&self.ec2, prior).await,
-            "aws_route" => network::read_route(&self.ec2, prior).await,
-            "aws_route_table_association" => {
-                network::read_route_table_association(&self.ec2, prior).await
-            }
-            "aws_s3_bucket" => s3::read_bucket(self, prior).await,
-            "aws_s3_bucket_server_side_encryption_configuration" => {
-                s3::read_encryption(&self.s3, prior).await
-            }
-            "aws_s3_bucket_versioning" => s3::read_versioning(&self.s3, prior).await,
-            other => Err(unsupported(other)),
-        }
+        let mut one = self.read_many(type_, std::slice::from_ref(prior)).await?;
+        Ok(one.pop().flatten())
     }
 
     async fn read_many(
@@ -366,18 +189,17 @@ impl Provider for AwsProvider {
         type_: &str,
         priors: &[Value],
     ) -> Result<Vec<Option<Value>>, ProviderError> {
-        match type_ {
-            "aws_vpc" => ec2::read_vpcs(&self.ec2, priors).await,
-            "aws_subnet" => ec2::read_subnets(&self.ec2, priors).await,
-            "aws_security_group" => security_group::read_security_groups(&self.ec2, priors).await,
-            _ => {
-                let mut out = Vec::with_capacity(priors.len());
-                for chunk in priors.chunks(READ_CONCURRENCY) {
-                    let reads: Vec<_> = chunk.iter().map(|p| self.read(type_, p)).collect();
-                    out.extend(futures_util::future::try_join_all(reads).await?);
-                }
-                Ok(out)
-            }
+        if priors.is_empty() {
+            return Ok(Vec::new());
+        }
+        match family(type_)? {
+            Family::Ec2 => ec2::read_many(self, type_, priors).await,
+            Family::Network => network::read_many(self, type_, priors).await,
+            Family::SecurityGroup => security_group::read_many(self, type_, priors).await,
+            Family::S3 => s3::read_many(self, type_, priors).await,
+            Family::Iam => iam::read_many(self, type_, priors).await,
+            Family::Kms => kms::read_many(self, type_, priors).await,
+            Family::Compute => compute::read_many(self, type_, priors).await,
         }
     }
 
@@ -387,46 +209,26 @@ impl Provider for AwsProvider {
         prior: &Value,
         config: &Value,
     ) -> Result<Value, ProviderError> {
-        match addr.type_.as_str() {
-            "aws_vpc" => ec2::update_vpc(&self.ec2, prior, config).await,
-            "aws_subnet" => ec2::update_subnet(&self.ec2, prior, config).await,
-            "aws_security_group" => {
-                security_group::update_security_group(&self.ec2, prior, config).await
-            }
-            "aws_internet_gateway" => {
-                network::update_internet_gateway(&self.ec2, prior, config).await
-            }
-            "aws_route_table" => network::update_route_table(&self.ec2, prior, config).await,
-            "aws_route" => network::update_route(&self.ec2, prior, config).await,
-            "aws_route_table_association" => {
-                network::update_route_table_association(&self.ec2, prior, config).await
-            }
-            "aws_s3_bucket" => s3::update_bucket(self, prior, config).await,
-            "aws_s3_bucket_server_side_encryption_configuration" => {
-                s3::put_encryption(&self.s3, config).await
-            }
-            "aws_s3_bucket_versioning" => s3::put_versioning(&self.s3, config).await,
-            other => Err(unsupported(other)),
+        match family(&addr.type_)? {
+            Family::Ec2 => ec2::update(self, addr, prior, config).await,
+            Family::Network => network::update(self, addr, prior, config).await,
+            Family::SecurityGroup => security_group::update(self, addr, prior, config).await,
+            Family::S3 => s3::update(self, addr, prior, config).await,
+            Family::Iam => iam::update(self, addr, prior, config).await,
+            Family::Kms => kms::update(self, addr, prior, config).await,
+            Family::Compute => compute::update(self, addr, prior, config).await,
         }
     }
 
     async fn delete(&self, addr: &ResourceAddr, prior: &Value) -> Result<(), ProviderError> {
-        match addr.type_.as_str() {
-            "aws_vpc" => ec2::delete_vpc(&self.ec2, prior).await,
-            "aws_subnet" => ec2::delete_subnet(&self.ec2, prior).await,
-            "aws_security_group" => security_group::delete_security_group(&self.ec2, prior).await,
-            "aws_internet_gateway" => network::delete_internet_gateway(&self.ec2, prior).await,
-            "aws_route_table" => network::delete_route_table(&self.ec2, prior).await,
-            "aws_route" => network::delete_route(&self.ec2, prior).await,
-            "aws_route_table_association" => {
-                network::delete_route_table_association(&self.ec2, prior).await
-            }
-            "aws_s3_bucket" => s3::delete_bucket(&self.s3, prior).await,
-            "aws_s3_bucket_server_side_encryption_configuration" => {
-                s3::delete_encryption(&self.s3, prior).await
-            }
-            "aws_s3_bucket_versioning" => s3::delete_versioning(&self.s3, prior).await,
-            other => Err(unsupported(other)),
+        match family(&addr.type_)? {
+            Family::Ec2 => ec2::delete(self, addr, prior).await,
+            Family::Network => network::delete(self, addr, prior).await,
+            Family::SecurityGroup => security_group::delete(self, addr, prior).await,
+            Family::S3 => s3::delete(self, addr, prior).await,
+            Family::Iam => iam::delete(self, addr, prior).await,
+            Family::Kms => kms::delete(self, addr, prior).await,
+            Family::Compute => compute::delete(self, addr, prior).await,
         }
     }
 }
@@ -443,7 +245,7 @@ pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
         .with_max_backoff(std::time::Duration::from_secs(20))
 }
 
-fn unsupported(type_: &str) -> ProviderError {
+pub(crate) fn unsupported(type_: &str) -> ProviderError {
     ProviderError::new(format!("the AWS provider does not support {type_}"))
 }
 

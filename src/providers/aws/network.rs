@@ -2,8 +2,11 @@
 //! `aws_route_table_association`.
 
 use super::ec2::{ec2_arn, filter, merge_config, retag, tag_spec, tags_of};
+use super::{AwsProvider, TAGS, TAGS_ALL, read_each, unsupported};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
+use crate::addr::ResourceAddr;
 use crate::providers::ProviderError;
+use crate::providers::schema::{Attr, ResourceSchema, Ty};
 use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -433,5 +436,129 @@ pub async fn delete_route_table_association(ec2: &Client, prior: &Value) -> Resu
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some("InvalidAssociationID.NotFound") => Ok(()),
         Err(e) => Err(sdk_error("DisassociateRouteTable", e)),
+    }
+}
+
+// Schemas and routing: Terraform AWS provider (v5) names.
+
+pub static AWS_INTERNET_GATEWAY: ResourceSchema = ResourceSchema {
+    type_name: "aws_internet_gateway",
+    attrs: &[
+        // Attaching and detaching happen in place.
+        Attr::optional("vpc_id", Ty::String),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub static AWS_ROUTE_TABLE: ResourceSchema = ResourceSchema {
+    type_name: "aws_route_table",
+    attrs: &[
+        Attr::required("vpc_id", Ty::String).force_new(),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+pub static AWS_ROUTE: ResourceSchema = ResourceSchema {
+    type_name: "aws_route",
+    attrs: &[
+        Attr::required("route_table_id", Ty::String).force_new(),
+        Attr::required("destination_cidr_block", Ty::String).force_new(),
+        // The target changes in place (ReplaceRoute).
+        Attr::optional("gateway_id", Ty::String),
+        Attr::optional("nat_gateway_id", Ty::String),
+        Attr::optional("vpc_endpoint_id", Ty::String),
+        Attr::optional("network_interface_id", Ty::String),
+        Attr::optional("vpc_peering_connection_id", Ty::String),
+        Attr::computed("id", Ty::String),
+        Attr::computed("origin", Ty::String),
+        Attr::computed("state", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
+pub static AWS_ROUTE_TABLE_ASSOCIATION: ResourceSchema = ResourceSchema {
+    type_name: "aws_route_table_association",
+    attrs: &[
+        // Changes in place (ReplaceRouteTableAssociation).
+        Attr::required("route_table_id", Ty::String),
+        Attr::optional("subnet_id", Ty::String).force_new(),
+        Attr::optional("gateway_id", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[
+    &AWS_INTERNET_GATEWAY,
+    &AWS_ROUTE_TABLE,
+    &AWS_ROUTE,
+    &AWS_ROUTE_TABLE_ASSOCIATION,
+];
+
+pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_internet_gateway" => create_internet_gateway(&p.ec2, config).await,
+        "aws_route_table" => create_route_table(&p.ec2, config).await,
+        "aws_route" => create_route(&p.ec2, config).await,
+        "aws_route_table_association" => create_route_table_association(&p.ec2, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn read_many(
+    p: &AwsProvider,
+    type_: &str,
+    priors: &[Value],
+) -> Result<Vec<Option<Value>>> {
+    let ec2 = &p.ec2;
+    match type_ {
+        "aws_internet_gateway" => read_each(priors, |v| read_internet_gateway(ec2, v)).await,
+        "aws_route_table" => read_each(priors, |v| read_route_table(ec2, v)).await,
+        "aws_route" => read_each(priors, |v| read_route(ec2, v)).await,
+        "aws_route_table_association" => {
+            read_each(priors, |v| read_route_table_association(ec2, v)).await
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn update(
+    p: &AwsProvider,
+    addr: &ResourceAddr,
+    prior: &Value,
+    config: &Value,
+) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_internet_gateway" => update_internet_gateway(&p.ec2, prior, config).await,
+        "aws_route_table" => update_route_table(&p.ec2, prior, config).await,
+        "aws_route" => update_route(&p.ec2, prior, config).await,
+        "aws_route_table_association" => {
+            update_route_table_association(&p.ec2, prior, config).await
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
+    match addr.type_.as_str() {
+        "aws_internet_gateway" => delete_internet_gateway(&p.ec2, prior).await,
+        "aws_route_table" => delete_route_table(&p.ec2, prior).await,
+        "aws_route" => delete_route(&p.ec2, prior).await,
+        "aws_route_table_association" => delete_route_table_association(&p.ec2, prior).await,
+        other => Err(unsupported(other)),
     }
 }

@@ -2,7 +2,10 @@
 //! A bucket that still holds objects is deleted only when `force_destroy = true`.
 
 use super::{AwsProvider, prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
+use super::{TAGS, TAGS_ALL, read_each, unsupported};
+use crate::addr::ResourceAddr;
 use crate::providers::ProviderError;
+use crate::providers::schema::{Attr, BlockType, Default, ResourceSchema, Ty};
 use crate::value::Value;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
@@ -455,5 +458,131 @@ pub async fn delete_versioning(s3: &Client, prior: &Value) -> Result<()> {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some("NoSuchBucket") => Ok(()),
         Err(e) => Err(sdk_error("PutBucketVersioning", e)),
+    }
+}
+
+// Schemas and routing: Terraform AWS provider (v5) names.
+
+pub static AWS_S3_BUCKET: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket",
+    attrs: &[
+        Attr::optional_computed("bucket", Ty::String).force_new(),
+        Attr::optional("force_destroy", Ty::Bool).default(Default::Bool(false)),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("region", Ty::String),
+        Attr::computed("bucket_domain_name", Ty::String),
+        Attr::computed("bucket_regional_domain_name", Ty::String),
+    ],
+    blocks: &[],
+    taggable: true,
+};
+
+const SSE_DEFAULT: BlockType = BlockType {
+    name: "apply_server_side_encryption_by_default",
+    attrs: &[
+        Attr::required("sse_algorithm", Ty::String),
+        Attr::optional("kms_master_key_id", Ty::String),
+    ],
+    blocks: &[],
+    min_items: 1,
+    max_items: Some(1),
+    force_new: false,
+};
+
+pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_server_side_encryption_configuration",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::optional("expected_bucket_owner", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[BlockType {
+        name: "rule",
+        attrs: &[Attr::optional("bucket_key_enabled", Ty::Bool)],
+        blocks: &[SSE_DEFAULT],
+        min_items: 1,
+        max_items: Some(1),
+        force_new: false,
+    }],
+    taggable: false,
+};
+
+pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_versioning",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::optional("expected_bucket_owner", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[BlockType {
+        name: "versioning_configuration",
+        attrs: &[
+            Attr::required("status", Ty::String),
+            Attr::optional("mfa_delete", Ty::String),
+        ],
+        blocks: &[],
+        min_items: 1,
+        max_items: Some(1),
+        force_new: false,
+    }],
+    taggable: false,
+};
+
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[
+    &AWS_S3_BUCKET,
+    &AWS_S3_BUCKET_SSE,
+    &AWS_S3_BUCKET_VERSIONING,
+];
+
+pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_s3_bucket" => create_bucket(p, config).await,
+        "aws_s3_bucket_server_side_encryption_configuration" => put_encryption(&p.s3, config).await,
+        "aws_s3_bucket_versioning" => put_versioning(&p.s3, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn read_many(
+    p: &AwsProvider,
+    type_: &str,
+    priors: &[Value],
+) -> Result<Vec<Option<Value>>> {
+    let s3 = &p.s3;
+    match type_ {
+        "aws_s3_bucket" => read_each(priors, |v| read_bucket(p, v)).await,
+        "aws_s3_bucket_server_side_encryption_configuration" => {
+            read_each(priors, |v| read_encryption(s3, v)).await
+        }
+        "aws_s3_bucket_versioning" => read_each(priors, |v| read_versioning(s3, v)).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn update(
+    p: &AwsProvider,
+    addr: &ResourceAddr,
+    prior: &Value,
+    config: &Value,
+) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_s3_bucket" => update_bucket(p, prior, config).await,
+        "aws_s3_bucket_server_side_encryption_configuration" => put_encryption(&p.s3, config).await,
+        "aws_s3_bucket_versioning" => put_versioning(&p.s3, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
+    match addr.type_.as_str() {
+        "aws_s3_bucket" => delete_bucket(&p.s3, prior).await,
+        "aws_s3_bucket_server_side_encryption_configuration" => {
+            delete_encryption(&p.s3, prior).await
+        }
+        "aws_s3_bucket_versioning" => delete_versioning(&p.s3, prior).await,
+        other => Err(unsupported(other)),
     }
 }

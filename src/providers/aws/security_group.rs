@@ -7,8 +7,11 @@
 //! configuration lists it: a group keel creates allows exactly what the stack says.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
+use crate::addr::ResourceAddr;
 use crate::providers::ProviderError;
+use crate::providers::schema::{Attr, BlockType, Default, ResourceSchema, Ty};
 use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
@@ -445,5 +448,94 @@ pub async fn delete_security_group(ec2: &Client, prior: &Value) -> Result<()> {
             }
             Err(e) => return Err(sdk_error("DeleteSecurityGroup", e)),
         }
+    }
+}
+
+// Schemas and routing: Terraform AWS provider (v5) names.
+
+const SG_RULE: &[Attr] = &[
+    Attr::required("from_port", Ty::Number),
+    Attr::required("to_port", Ty::Number),
+    Attr::required("protocol", Ty::String),
+    Attr::optional("cidr_blocks", Ty::StringSet),
+    Attr::optional("ipv6_cidr_blocks", Ty::StringSet),
+    Attr::optional("prefix_list_ids", Ty::StringSet),
+    Attr::optional("security_groups", Ty::StringSet),
+    Attr::optional("self", Ty::Bool).default(Default::Bool(false)),
+    Attr::optional("description", Ty::String),
+];
+
+pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
+    type_name: "aws_security_group",
+    attrs: &[
+        Attr::optional_computed("name", Ty::String).force_new(),
+        Attr::optional("description", Ty::String)
+            .force_new()
+            .default(Default::Str("Managed by keel")),
+        Attr::optional_computed("vpc_id", Ty::String).force_new(),
+        Attr::optional("revoke_rules_on_delete", Ty::Bool).default(Default::Bool(false)),
+        TAGS,
+        TAGS_ALL,
+        Attr::computed("id", Ty::String),
+        Attr::computed("arn", Ty::String),
+        Attr::computed("owner_id", Ty::String),
+    ],
+    blocks: &[
+        BlockType {
+            name: "ingress",
+            attrs: SG_RULE,
+            blocks: &[],
+            min_items: 0,
+            max_items: None,
+            force_new: false,
+        },
+        BlockType {
+            name: "egress",
+            attrs: SG_RULE,
+            blocks: &[],
+            min_items: 0,
+            max_items: None,
+            force_new: false,
+        },
+    ],
+    taggable: true,
+};
+
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[&AWS_SECURITY_GROUP];
+
+pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_security_group" => create_security_group(&p.ec2, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn read_many(
+    p: &AwsProvider,
+    type_: &str,
+    priors: &[Value],
+) -> Result<Vec<Option<Value>>> {
+    match type_ {
+        "aws_security_group" => read_security_groups(&p.ec2, priors).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn update(
+    p: &AwsProvider,
+    addr: &ResourceAddr,
+    prior: &Value,
+    config: &Value,
+) -> Result<Value> {
+    match addr.type_.as_str() {
+        "aws_security_group" => update_security_group(&p.ec2, prior, config).await,
+        other => Err(unsupported(other)),
+    }
+}
+
+pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
+    match addr.type_.as_str() {
+        "aws_security_group" => delete_security_group(&p.ec2, prior).await,
+        other => Err(unsupported(other)),
     }
 }
