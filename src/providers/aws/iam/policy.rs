@@ -54,7 +54,11 @@ fn policy_value(
         ("name", opt_str(policy.policy_name())),
         ("name_prefix", base.get("name_prefix").clone()),
         ("path", Value::str(policy.path().unwrap_or("/"))),
-        ("description", opt_str(policy.description())),
+        // CreatePolicy's answer may leave the description out; the configuration has it.
+        (
+            "description",
+            opt_str(policy.description().or(base.get("description").as_str())),
+        ),
         ("policy", doc),
         ("policy_id", opt_str(policy.policy_id())),
         (
