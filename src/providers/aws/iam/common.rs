@@ -268,6 +268,21 @@ pub(super) fn updated(prior: &Value, config: &Value) -> Value {
     Value::Map(map)
 }
 
+/// `value` with the attributes in `keys` that it lacks taken from `config`: for a create
+/// whose answer leaves out something that was sent.
+pub(super) fn fill_from(value: Value, config: &Value, keys: &[&str]) -> Value {
+    let Value::Map(mut map) = value else {
+        return value;
+    };
+    for k in keys {
+        let sent = config.get(k);
+        if map.get(*k).is_none_or(Value::is_null) && !sent.is_null() {
+            map.insert(k.to_string(), sent.clone());
+        }
+    }
+    Value::Map(map)
+}
+
 /// Builds a map value from pairs.
 pub(super) fn object(pairs: Vec<(&str, Value)>) -> Value {
     Value::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
@@ -364,6 +379,21 @@ mod tests {
             "fixed"
         );
         assert!(name_of(&Value::Null).starts_with("keel-"));
+    }
+
+    #[test]
+    fn a_create_answer_is_completed_from_what_was_sent() {
+        let answer = object(vec![
+            ("description", Value::Null),
+            ("path", Value::str("/")),
+        ]);
+        let config = object(vec![
+            ("description", Value::str("sent")),
+            ("path", Value::str("/other/")),
+        ]);
+        let filled = fill_from(answer, &config, &["description", "path"]);
+        assert_eq!(filled.get("description"), &Value::str("sent"));
+        assert_eq!(filled.get("path"), &Value::str("/"), "the answer wins");
     }
 
     fn quick() -> Patience {

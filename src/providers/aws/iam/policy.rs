@@ -4,7 +4,8 @@
 //! requires.
 
 use super::common::{
-    Result, document, iam_tags, is_missing, name_of, object, opt_str, tags_of, updated, user_tags,
+    Result, document, fill_from, iam_tags, is_missing, name_of, object, opt_str, tags_of, updated,
+    user_tags,
 };
 use crate::providers::ProviderError;
 use crate::providers::aws::{
@@ -54,11 +55,7 @@ fn policy_value(
         ("name", opt_str(policy.policy_name())),
         ("name_prefix", base.get("name_prefix").clone()),
         ("path", Value::str(policy.path().unwrap_or("/"))),
-        // CreatePolicy's answer may leave the description out; the configuration has it.
-        (
-            "description",
-            opt_str(policy.description().or(base.get("description").as_str())),
-        ),
+        ("description", opt_str(policy.description())),
         ("policy", doc),
         ("policy_id", opt_str(policy.policy_id())),
         (
@@ -88,11 +85,11 @@ pub async fn create(p: &AwsProvider, config: &Value) -> Result<Value> {
     let policy = out
         .policy()
         .ok_or_else(|| ProviderError::new(format!("CreatePolicy returned no policy for {name}")))?;
-    Ok(policy_value(
+    // CreatePolicy's answer can leave the description out; the configuration has it.
+    Ok(fill_from(
+        policy_value(config, policy, config.get("policy").clone(), &tags),
         config,
-        policy,
-        config.get("policy").clone(),
-        &tags,
+        &["description"],
     ))
 }
 

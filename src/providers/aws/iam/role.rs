@@ -4,8 +4,8 @@
 //! detaches its policies only when `force_detach_policies = true`.
 
 use super::common::{
-    Result, date, document, iam_tags, is_missing, name_of, number, object, opt_str, settled,
-    tags_of, updated, user_tags, with_patience,
+    Result, date, document, fill_from, iam_tags, is_missing, name_of, number, object, opt_str,
+    settled, tags_of, updated, user_tags, with_patience,
 };
 use crate::providers::ProviderError;
 use crate::providers::aws::{
@@ -58,7 +58,9 @@ fn role_value(base: &Value, role: &Role, tags: &BTreeMap<String, String>) -> Val
         ("assume_role_policy", trust),
         (
             "max_session_duration",
-            Value::Number(f64::from(role.max_session_duration().unwrap_or(3600))),
+            role.max_session_duration()
+                .map(|n| Value::Number(f64::from(n)))
+                .unwrap_or(Value::Null),
         ),
         (
             "permissions_boundary",
@@ -110,7 +112,16 @@ pub async fn create(p: &AwsProvider, config: &Value) -> Result<Value> {
     let role = out
         .role()
         .ok_or_else(|| ProviderError::new(format!("CreateRole returned no role for {name}")))?;
-    Ok(role_value(config, role, &tags))
+    // What the answer leaves out is what was sent.
+    Ok(fill_from(
+        role_value(config, role, &tags),
+        config,
+        &[
+            "description",
+            "max_session_duration",
+            "permissions_boundary",
+        ],
+    ))
 }
 
 /// Reads roles one GetRole each: ListRoles leaves out tags and permissions boundaries, so
