@@ -2,6 +2,15 @@
 //! updated in place, replaced on a force-new change and deleted; policy documents
 //! compared by meaning; deletes that IAM refuses until something is detached; reads
 //! from an id alone; and the calls a refresh takes.
+//!
+//! What moto does not model, and how it is covered: moto stores policy documents as sent
+//! where IAM re-serialises them (an out-of-band UpdateAssumeRolePolicy with reordered JSON
+//! stands in for that below); moto answers GetPolicyVersion without URL-encoding (keel
+//! decodes either way; GetRole and GetRolePolicy are encoded, as in IAM); moto never
+//! answers NoSuchEntity for something just created (the wait for it is unit-tested in
+//! src/providers/aws/iam/common.rs). Policy delete conflicts, IAM's tag characters and
+//! trust-policy principals that have not propagated are patched into moto
+//! (tests/moto/keel_moto.py, patch D).
 
 use crate::fixture::Project;
 use crate::moto::moto;
@@ -437,7 +446,8 @@ async fn policy_documents_compare_by_meaning_and_state_keeps_the_users_text() {
     p.write("main.hcl", &REWRITTEN.replace("NAME", &p.stack));
     p.assert_no_changes();
 
-    // Someone rewrites the trust policy in the cloud with the same meaning: still nothing.
+    // Someone rewrites the trust policy in the cloud with the same meaning (as IAM itself
+    // re-serialises documents, which moto does not): still nothing.
     let iam = iam().await;
     iam.update_assume_role_policy()
         .role_name(&p.stack)
