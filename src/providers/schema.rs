@@ -47,6 +47,7 @@ pub struct Attr {
 pub enum Default {
     Bool(bool),
     Str(&'static str),
+    Number(f64),
 }
 
 impl Default {
@@ -54,6 +55,7 @@ impl Default {
         match self {
             Default::Bool(b) => Value::Bool(b),
             Default::Str(s) => Value::str(s),
+            Default::Number(n) => Value::Number(n),
         }
     }
 }

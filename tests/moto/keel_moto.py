@@ -26,6 +26,7 @@ emulator silently answering wrongly.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import re
@@ -550,6 +551,183 @@ def patch_secure_transport() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Patch D: IAM rules moto 5.2.5 does not enforce.
+#
+# WHY: keel's IAM types must cope with three things real IAM does and moto
+# does not, and a test against plain moto would pass whether keel coped or not:
+#
+# D1. DeletePolicy is refused (409 DeleteConflict) while the policy is attached
+#     to anything or still has versions besides the default one; moto deletes
+#     it regardless.
+# D2. IAM tag values may hold only [\p{L}\p{Z}\p{N}_.:/=+\-@]* (keys the same,
+#     non-empty); moto checks keys only, and checks nothing for instance
+#     profiles. keel's keel:address tag can read aws_iam_role.w[0].
+# D3. IAM is eventually consistent: a trust policy naming a role created a
+#     moment ago is refused with MalformedPolicyDocument "Invalid principal in
+#     policy" until the new role has propagated (and always, for a role that
+#     does not exist). moto accepts any principal. The patch treats a role of
+#     the same account as unknown for KEEL_MOTO_IAM_PROPAGATION_SECONDS (1 by
+#     default) after its creation.
+# ---------------------------------------------------------------------------
+
+_IAM_TAG_PUNCTUATION = set("_.:/=+-@")
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:[^*]*/)?([^/*]+)$")
+
+
+def _iam_tag_text_ok(text: str) -> bool:
+    import unicodedata
+
+    return all(
+        ch in _IAM_TAG_PUNCTUATION or unicodedata.category(ch)[0] in "LZN"
+        for ch in text
+    )
+
+
+def _iam_check_tags(tags: Any) -> None:
+    from moto.iam.exceptions import InvalidTagCharacters, ValidationError
+
+    for tag in tags or []:
+        key = str(tag.get("Key", ""))
+        value = str(tag.get("Value", ""))
+        if not key or not _iam_tag_text_ok(key):
+            raise InvalidTagCharacters(key)
+        if not _iam_tag_text_ok(value):
+            raise ValidationError(
+                f"1 validation error detected: Value '{value}' at "
+                "'tags.X.member.value' failed to satisfy constraint: Member must "
+                "satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"
+            )
+
+
+def _trust_principals(document: str) -> list[str]:
+    """The AWS principals a trust policy names, as written."""
+    try:
+        doc = json.loads(document)
+    except (TypeError, ValueError):
+        return []
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    found: list[str] = []
+    for st in statements:
+        principal = st.get("Principal") if isinstance(st, dict) else None
+        aws = principal.get("AWS") if isinstance(principal, dict) else None
+        if isinstance(aws, str):
+            found.append(aws)
+        elif isinstance(aws, list):
+            found.extend(a for a in aws if isinstance(a, str))
+    return found
+
+
+def _iam_propagation_seconds() -> float:
+    try:
+        return float(os.environ.get("KEEL_MOTO_IAM_PROPAGATION_SECONDS", "1"))
+    except ValueError:
+        return 1.0
+
+
+def _check_principals(backend: Any, document: str) -> None:
+    from moto.core.utils import utcnow
+    from moto.iam.exceptions import MalformedPolicyDocument
+
+    delay = _iam_propagation_seconds()
+    for principal in _trust_principals(document):
+        m = _ROLE_ARN.match(principal)
+        if not m or m.group(1) != backend.account_id:
+            continue
+        roles = [r for r in backend.roles.values() if r.name == m.group(2)]
+        settled = any(
+            (utcnow() - r.create_date).total_seconds() >= delay for r in roles
+        )
+        if not settled:
+            raise MalformedPolicyDocument(
+                f'Invalid principal in policy: "AWS":"{principal}"'
+            )
+
+
+def patch_iam_fidelity() -> None:
+    from moto.iam.exceptions import DeleteConflictException
+    from moto.iam.models import IAMBackend
+
+    for method in (
+        "delete_policy",
+        "get_policy",
+        "_tag_verification",
+        "create_instance_profile",
+        "tag_instance_profile",
+        "create_role",
+        "update_assume_role_policy",
+    ):
+        _require(callable(getattr(IAMBackend, method, None)), f"IAMBackend.{method} is missing")
+    _require(
+        getattr(IAMBackend.delete_policy, "_keel", False) is False,
+        "IAMBackend.delete_policy is already patched",
+    )
+
+    delete_policy = IAMBackend.delete_policy
+
+    def strict_delete_policy(self: Any, policy_arn: str) -> None:
+        policy = self.get_policy(policy_arn)
+        if getattr(policy, "attachment_count", 0) > 0:
+            raise DeleteConflictException("Cannot delete a policy attached to entities.")
+        if len(getattr(policy, "versions", [])) > 1:
+            raise DeleteConflictException(
+                "This policy has more than one version. Before you delete a policy, "
+                "you must delete the policy's versions. The default version is "
+                "deleted with the policy."
+            )
+        delete_policy(self, policy_arn)
+
+    strict_delete_policy._keel = True  # type: ignore[attr-defined]
+    IAMBackend.delete_policy = strict_delete_policy
+
+    tag_verification = IAMBackend._tag_verification
+
+    def checked_tag_verification(self: Any, tags: Any) -> Any:
+        _iam_check_tags(tags)
+        return tag_verification(self, tags)
+
+    IAMBackend._tag_verification = checked_tag_verification
+
+    create_instance_profile = IAMBackend.create_instance_profile
+
+    def checked_create_instance_profile(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _iam_check_tags(kwargs.get("tags"))
+        return create_instance_profile(self, *args, **kwargs)
+
+    IAMBackend.create_instance_profile = checked_create_instance_profile
+
+    tag_instance_profile = IAMBackend.tag_instance_profile
+
+    def checked_tag_instance_profile(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _iam_check_tags(kwargs.get("tags", args[1] if len(args) > 1 else None))
+        return tag_instance_profile(self, *args, **kwargs)
+
+    IAMBackend.tag_instance_profile = checked_tag_instance_profile
+
+    create_role = IAMBackend.create_role
+
+    def checked_create_role(self: Any, *args: Any, **kwargs: Any) -> Any:
+        document = kwargs.get(
+            "assume_role_policy_document", args[1] if len(args) > 1 else None
+        )
+        _check_principals(self, document)
+        return create_role(self, *args, **kwargs)
+
+    IAMBackend.create_role = checked_create_role
+
+    update_assume_role_policy = IAMBackend.update_assume_role_policy
+
+    def checked_update_assume_role_policy(
+        self: Any, role_name: str, policy_document: str
+    ) -> Any:
+        _check_principals(self, policy_document)
+        return update_assume_role_policy(self, role_name, policy_document)
+
+    IAMBackend.update_assume_role_policy = checked_update_assume_role_policy
+
+
+# ---------------------------------------------------------------------------
 
 
 def apply_patches() -> None:
@@ -565,6 +743,7 @@ def apply_patches() -> None:
     patch_s3_get_bucket_versioning()
     patch_ec2_placement_groups()
     patch_secure_transport()
+    patch_iam_fidelity()
 
 
 class _Stop(BaseException):

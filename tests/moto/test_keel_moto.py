@@ -577,6 +577,142 @@ class SecureTransportPolicyTest(SharedServer):
         )
 
 
+class IamFidelityTest(SharedServer):
+    """Patch D: DeletePolicy conflicts, IAM tag characters, trust policy principals."""
+
+    def setUp(self):
+        self.iam = self.launcher.client("iam")
+
+    def policy(self, name):
+        doc = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+        }
+        return self.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(doc))[
+            "Policy"
+        ]["Arn"]
+
+    def trust(self, principal):
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        )
+
+    def role(self, name, principal=None):
+        return self.iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=self.trust(
+                principal or {"Service": "ec2.amazonaws.com"}
+            ),
+        )["Role"]
+
+    def test_attached_policy_cannot_be_deleted(self):
+        arn = self.policy(unique("attached"))
+        role = unique("holder")
+        self.role(role)
+        self.iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+        self.assertClientError("DeleteConflict", 409, self.iam.delete_policy, PolicyArn=arn)
+        self.iam.detach_role_policy(RoleName=role, PolicyArn=arn)
+        self.iam.delete_policy(PolicyArn=arn)
+        self.assertClientError("NoSuchEntity", 404, self.iam.get_policy, PolicyArn=arn)
+
+    def test_policy_with_other_versions_cannot_be_deleted(self):
+        arn = self.policy(unique("versions"))
+        doc = self.iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"][
+            "Document"
+        ]
+        self.iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=json.dumps(doc), SetAsDefault=True
+        )
+        err = self.assertClientError(
+            "DeleteConflict", 409, self.iam.delete_policy, PolicyArn=arn
+        )
+        self.assertIn("more than one version", err["Error"]["Message"])
+        self.iam.delete_policy_version(PolicyArn=arn, VersionId="v1")
+        self.iam.delete_policy(PolicyArn=arn)
+
+    def test_tag_values_keep_to_iam_characters(self):
+        name = unique("tagged")
+        bad = [{"Key": "keel:address", "Value": 'aws_iam_role.r["a"]'}]
+        for call in (
+            lambda: self.iam.create_role(
+                RoleName=name,
+                AssumeRolePolicyDocument=self.trust({"Service": "ec2.amazonaws.com"}),
+                Tags=bad,
+            ),
+            lambda: self.iam.create_instance_profile(InstanceProfileName=name, Tags=bad),
+        ):
+            self.assertClientError("ValidationError", 400, call)
+        good = [{"Key": "keel:address", "Value": "aws_iam_role.r+5B0+5D ok @=/"}]
+        self.iam.create_instance_profile(InstanceProfileName=name, Tags=good)
+        self.assertClientError(
+            "ValidationError",
+            400,
+            self.iam.tag_instance_profile,
+            InstanceProfileName=name,
+            Tags=[{"Key": "x", "Value": "a[0]"}],
+        )
+        self.role(name)
+        self.iam.tag_role(RoleName=name, Tags=good)
+        self.assertClientError(
+            "ValidationError",
+            400,
+            self.iam.tag_role,
+            RoleName=name,
+            Tags=[{"Key": "x", "Value": "a,b"}],
+        )
+        self.assertEqual(self.iam.list_role_tags(RoleName=name)["Tags"], good)
+
+    def test_a_new_role_is_an_invalid_principal_until_it_propagates(self):
+        first = unique("first")
+        arn = self.role(first)["Arn"]
+        second = unique("second")
+        err = self.assertClientError(
+            "MalformedPolicyDocument",
+            400,
+            self.iam.create_role,
+            RoleName=second,
+            AssumeRolePolicyDocument=self.trust({"AWS": arn}),
+        )
+        self.assertIn("Invalid principal", err["Error"]["Message"])
+        time.sleep(1.2)
+        self.role(second, {"AWS": [arn]})
+        self.iam.update_assume_role_policy(
+            RoleName=second, PolicyDocument=self.trust({"AWS": arn})
+        )
+
+    def test_missing_roles_are_invalid_principals_and_others_pass(self):
+        missing = "arn:aws:iam::123456789012:role/" + unique("absent")
+        self.assertClientError(
+            "MalformedPolicyDocument",
+            400,
+            self.iam.create_role,
+            RoleName=unique("r"),
+            AssumeRolePolicyDocument=self.trust({"AWS": missing}),
+        )
+        holder = unique("holder")
+        self.role(holder)
+        self.assertClientError(
+            "MalformedPolicyDocument",
+            400,
+            self.iam.update_assume_role_policy,
+            RoleName=holder,
+            PolicyDocument=self.trust({"AWS": missing}),
+        )
+        # Other accounts, account roots and services are not checked.
+        self.role(unique("r"), {"AWS": "arn:aws:iam::111122223333:role/elsewhere"})
+        self.role(unique("r"), {"AWS": "arn:aws:iam::123456789012:root"})
+        self.role(unique("r"), {"Service": "lambda.amazonaws.com"})
+
+
 class SecureTransportSplitTest(unittest.TestCase):
     """The condition rewrite of patch C, without a server."""
 
