@@ -614,6 +614,174 @@ class SecureTransportSplitTest(unittest.TestCase):
                 self.assertEqual(self.split(condition), expected)
 
 
+class S3LifecycleFieldsTest(SharedServer):
+    """Patch D: lifecycle object-size filters and NewerNoncurrentVersions survive a round trip."""
+
+    def setUp(self):
+        self.s3 = self.launcher.client("s3")
+        self.bucket = unique("lifecycle")
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def put(self, *rules):
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": list(rules)}
+        )
+        return {
+            r["ID"]: r
+            for r in self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)[
+                "Rules"
+            ]
+        }
+
+    def test_sizes_and_newer_versions_are_returned(self):
+        rules = self.put(
+            {
+                "ID": "big",
+                "Status": "Enabled",
+                "Filter": {"ObjectSizeGreaterThan": 1024},
+                "Expiration": {"Days": 30},
+            },
+            {
+                "ID": "and",
+                "Status": "Enabled",
+                "Filter": {
+                    "And": {
+                        "Prefix": "logs/",
+                        "Tags": [{"Key": "k", "Value": "v"}],
+                        "ObjectSizeGreaterThan": 10,
+                        "ObjectSizeLessThan": 5000,
+                    }
+                },
+                "NoncurrentVersionExpiration": {
+                    "NoncurrentDays": 90,
+                    "NewerNoncurrentVersions": 3,
+                },
+            },
+        )
+        self.assertEqual(rules["big"]["Filter"], {"ObjectSizeGreaterThan": 1024})
+        self.assertEqual(
+            rules["and"]["Filter"]["And"],
+            {
+                "Prefix": "logs/",
+                "Tags": [{"Key": "k", "Value": "v"}],
+                "ObjectSizeGreaterThan": 10,
+                "ObjectSizeLessThan": 5000,
+            },
+        )
+        self.assertEqual(
+            rules["and"]["NoncurrentVersionExpiration"],
+            {"NoncurrentDays": 90, "NewerNoncurrentVersions": 3},
+        )
+
+    def test_a_later_put_replaces_the_kept_fields(self):
+        self.put(
+            {
+                "ID": "r",
+                "Status": "Enabled",
+                "Filter": {"ObjectSizeLessThan": 99},
+                "Expiration": {"Days": 1},
+            }
+        )
+        rules = self.put(
+            {
+                "ID": "r",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "a/"},
+                "Expiration": {"Days": 1},
+            }
+        )
+        self.assertEqual(rules["r"]["Filter"], {"Prefix": "a/"})
+
+    def test_rules_without_them_are_unchanged(self):
+        rules = self.put(
+            {
+                "ID": "plain",
+                "Status": "Disabled",
+                "Filter": {"Prefix": "tmp/"},
+                "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+            }
+        )
+        self.assertEqual(rules["plain"]["Filter"], {"Prefix": "tmp/"})
+        self.assertEqual(
+            rules["plain"]["NoncurrentVersionExpiration"], {"NoncurrentDays": 7}
+        )
+        self.assertEqual(
+            rules["plain"]["Transitions"], [{"Days": 30, "StorageClass": "STANDARD_IA"}]
+        )
+
+    def test_deleted_configuration_is_gone(self):
+        self.put({"ID": "r", "Status": "Enabled", "Filter": {"ObjectSizeLessThan": 5}})
+        self.s3.delete_bucket_lifecycle(Bucket=self.bucket)
+        self.assertClientError(
+            "NoSuchLifecycleConfiguration",
+            404,
+            self.s3.get_bucket_lifecycle_configuration,
+            Bucket=self.bucket,
+        )
+
+
+class KmsRotationPeriodTest(SharedServer):
+    """Patch E: EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it."""
+
+    def setUp(self):
+        self.kms = self.launcher.client("kms")
+        self.key = self.kms.create_key(Description=unique("rotation"))["KeyMetadata"][
+            "KeyId"
+        ]
+
+    def status(self):
+        return self.kms.get_key_rotation_status(KeyId=self.key)
+
+    def test_period_round_trip(self):
+        self.kms.enable_key_rotation(KeyId=self.key, RotationPeriodInDays=180)
+        st = self.status()
+        self.assertTrue(st["KeyRotationEnabled"])
+        self.assertEqual(st["RotationPeriodInDays"], 180)
+        self.assertEqual(st["KeyId"], self.key)
+
+    def test_default_period_is_365(self):
+        self.kms.enable_key_rotation(KeyId=self.key)
+        self.assertEqual(self.status()["RotationPeriodInDays"], 365)
+
+    def test_no_period_while_rotation_is_off(self):
+        st = self.status()
+        self.assertFalse(st["KeyRotationEnabled"])
+        self.assertNotIn("RotationPeriodInDays", st)
+        self.kms.enable_key_rotation(KeyId=self.key, RotationPeriodInDays=90)
+        self.kms.disable_key_rotation(KeyId=self.key)
+        self.assertNotIn("RotationPeriodInDays", self.status())
+
+    def test_period_out_of_range_is_refused(self):
+        # boto3 would refuse these itself; the server must too (the Rust SDK does not check).
+        unchecked = boto3.session.Session().client(
+            "kms",
+            endpoint_url=self.launcher.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+        )
+        for bad in (89, 2561):
+            with self.subTest(period=bad):
+                self.assertClientError(
+                    "ValidationException",
+                    400,
+                    unchecked.enable_key_rotation,
+                    KeyId=self.key,
+                    RotationPeriodInDays=bad,
+                )
+        self.assertFalse(self.status()["KeyRotationEnabled"])
+
+    def test_unknown_key_is_still_an_error(self):
+        self.assertClientError(
+            "NotFoundException",
+            400,
+            self.kms.get_key_rotation_status,
+            KeyId="00000000-0000-0000-0000-000000000000",
+        )
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 
