@@ -8,7 +8,9 @@
 //! Known gaps of moto 5.2.5 that keel_moto.py patches (each tested in
 //! tests/moto/test_keel_moto.py): EC2 placement groups are not implemented; S3
 //! GetBucketVersioning answers with the wrong XML root element; object calls in a bucket
-//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP.
+//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP;
+//! lifecycle rules lose their object-size filters and NewerNoncurrentVersions; KMS
+//! ignores a key's rotation period.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -103,6 +105,10 @@ impl Moto {
     /// An EC2 client that reads the cloud directly, not through keel.
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config().await)
     }
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {

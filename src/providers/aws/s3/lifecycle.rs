@@ -261,8 +261,10 @@ fn filter_value(f: Option<&LifecycleRuleFilter>, prior_rule: &Value) -> Value {
         && f.object_size_less_than().is_none()
         && f.tag().is_none()
         && f.and().is_none();
-    // The empty filter keel sends for a rule without one is no filter block.
-    if empty && first(prior_rule, "filter").is_null() {
+    // The empty filter keel sends for a configured rule without one is no filter block.
+    // Read with nothing to go by (an import), it is `filter {}`, the form Terraform
+    // recommends for a rule over every object.
+    if empty && !prior_rule.is_null() && first(prior_rule, "filter").is_null() {
         return Value::List(vec![]);
     }
     let tag = f
