@@ -74,7 +74,12 @@ async fn kms_key_is_created_updated_in_place_replaced_and_scheduled_for_deletion
     assert_eq!(meta.description(), Some("training data"));
     assert_eq!(meta.key_spec(), Some(&KeySpec::SymmetricDefault));
     assert!(meta.enabled());
-    let rotation = kms.get_key_rotation_status().key_id(&id).send().await.unwrap();
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert!(rotation.key_rotation_enabled());
     assert_eq!(rotation.rotation_period_in_days(), Some(180));
     let tags = key_tags(&id).await;
@@ -123,13 +128,22 @@ async fn kms_key_is_created_updated_in_place_replaced_and_scheduled_for_deletion
         plan.stdout
     );
     p.keel(&["apply", "-auto-approve"]).ok();
-    assert_eq!(state_id(&p, "aws_kms_key.data"), id, "updated, not replaced");
+    assert_eq!(
+        state_id(&p, "aws_kms_key.data"),
+        id,
+        "updated, not replaced"
+    );
     let meta = kms.describe_key().key_id(&id).send().await.unwrap();
     let meta = meta.key_metadata().unwrap();
     assert_eq!(meta.description(), Some("training data, v2"));
     assert!(!meta.enabled());
     assert_eq!(meta.key_state(), Some(&KeyState::Disabled));
-    let rotation = kms.get_key_rotation_status().key_id(&id).send().await.unwrap();
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert!(!rotation.key_rotation_enabled());
     let stored = kms
         .get_key_policy()
@@ -350,7 +364,10 @@ async fn kms_alias_checks_its_name_retargets_in_place_and_is_replaced_on_rename(
     // name_prefix generates the name.
     p.write(
         "main.hcl",
-        &alias_stack(&format!("name_prefix = \"{name}-\""), "aws_kms_key.b.key_id"),
+        &alias_stack(
+            &format!("name_prefix = \"{name}-\""),
+            "aws_kms_key.b.key_id",
+        ),
     );
     p.keel(&["apply", "-auto-approve"]).ok();
     let generated = state_id(&p, "aws_kms_alias.data");
@@ -362,7 +379,14 @@ async fn kms_alias_checks_its_name_retargets_in_place_and_is_replaced_on_rename(
     p.keel(&["destroy", "-auto-approve"]).ok();
     assert!(!aliases().await.contains_key(&generated));
     for key in [&a, &b] {
-        let k = moto().kms().await.describe_key().key_id(key).send().await.unwrap();
+        let k = moto()
+            .kms()
+            .await
+            .describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             k.key_metadata().unwrap().key_state(),
             Some(&KeyState::PendingDeletion)

@@ -14,4 +14,5 @@ mod refresh;
 mod repetition;
 mod report;
 mod s3;
+mod s3_config;
 mod security_group;
