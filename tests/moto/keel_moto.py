@@ -726,6 +726,82 @@ def patch_kms_rotation_period() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Patch F: deleting object versions in a versioning-suspended bucket.
+#
+# WHY: S3 deletes exactly the version a DeleteObject(s) request names, whether
+# the bucket's versioning is Enabled or Suspended. moto 5.2.5 takes its
+# "unversioned bucket" path for anything but Enabled: it drops every version of
+# the key and calls dispose() on each, and a delete marker has no dispose(), so
+# the request dies with an HTTP 500 (AttributeError: 'FakeDeleteMarker' object
+# has no attribute 'dispose'). keel hits this when it destroys a versioned
+# bucket with force_destroy: removing aws_s3_bucket_versioning suspends
+# versioning (it cannot be switched off), then the bucket is emptied version by
+# version.
+#
+# The patch makes a delete that names a version take moto's versioned path
+# (which removes just that version) while the bucket is Suspended, and gives
+# delete markers a no-op dispose() so no path can crash on them.
+# ---------------------------------------------------------------------------
+
+_S3_DELETING_VERSION = threading.local()
+
+
+def patch_s3_suspended_version_delete() -> None:
+    from moto.s3.models import FakeBucket, FakeDeleteMarker, S3Backend
+
+    versioned = FakeBucket.__dict__.get("is_versioned")
+    _require(
+        isinstance(versioned, property) and versioned.fget is not None,
+        "moto.s3.models.FakeBucket.is_versioned is no longer a property",
+    )
+    _require(
+        callable(getattr(S3Backend, "delete_object", None)),
+        "moto.s3.models.S3Backend.delete_object is missing",
+    )
+    _require(
+        not hasattr(FakeDeleteMarker, "dispose"),
+        "moto's FakeDeleteMarker has dispose() now; re-check keel's patch F",
+    )
+    is_versioned = versioned.fget
+    original_delete = S3Backend.delete_object
+
+    def is_versioned_for_delete(self: Any) -> bool:
+        if (
+            getattr(_S3_DELETING_VERSION, "active", False)
+            and getattr(self, "versioning_status", None) == "Suspended"
+        ):
+            return True
+        return is_versioned(self)
+
+    def delete_object(
+        self: Any,
+        bucket_name: str,
+        key_name: str,
+        version_id: str | None = None,
+        bypass: bool = False,
+    ) -> Any:
+        if version_id is None:
+            return original_delete(
+                self, bucket_name, key_name, version_id=version_id, bypass=bypass
+            )
+        _S3_DELETING_VERSION.active = True
+        try:
+            return original_delete(
+                self, bucket_name, key_name, version_id=version_id, bypass=bypass
+            )
+        finally:
+            _S3_DELETING_VERSION.active = False
+
+    def dispose(self: Any, garbage: bool = False) -> None:
+        # A delete marker holds no data to release.
+        return None
+
+    FakeBucket.is_versioned = property(is_versioned_for_delete)
+    S3Backend.delete_object = delete_object
+    FakeDeleteMarker.dispose = dispose
+
+
+# ---------------------------------------------------------------------------
 
 
 def apply_patches() -> None:
@@ -743,6 +819,7 @@ def apply_patches() -> None:
     patch_secure_transport()
     patch_s3_lifecycle_fields()
     patch_kms_rotation_period()
+    patch_s3_suspended_version_delete()
 
 
 class _Stop(BaseException):

@@ -782,6 +782,61 @@ class KmsRotationPeriodTest(SharedServer):
         )
 
 
+class S3SuspendedVersionDeleteTest(SharedServer):
+    """Patch F: deleting named versions in a versioning-suspended bucket."""
+
+    def setUp(self):
+        self.s3 = self.launcher.client("s3")
+        self.bucket = unique("suspended")
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.s3.put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        self.v1 = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"1")["VersionId"]
+        self.v2 = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"2")["VersionId"]
+
+    def suspend(self):
+        self.s3.put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Suspended"}
+        )
+
+    def versions(self):
+        out = self.s3.list_object_versions(Bucket=self.bucket)
+        return sorted(
+            v["VersionId"] for v in out.get("Versions", []) + out.get("DeleteMarkers", [])
+        )
+
+    def test_emptying_a_suspended_bucket_with_delete_markers(self):
+        marker = self.s3.delete_object(Bucket=self.bucket, Key="k")["VersionId"]
+        self.suspend()
+        self.assertEqual(self.versions(), sorted([self.v1, self.v2, marker]))
+        out = self.s3.delete_objects(
+            Bucket=self.bucket,
+            Delete={
+                "Objects": [
+                    {"Key": "k", "VersionId": v} for v in (self.v1, self.v2, marker)
+                ],
+                "Quiet": True,
+            },
+        )
+        self.assertNotIn("Errors", out)
+        self.assertEqual(self.versions(), [])
+        self.s3.delete_bucket(Bucket=self.bucket)
+
+    def test_a_named_version_is_the_only_one_deleted(self):
+        self.suspend()
+        self.s3.delete_object(Bucket=self.bucket, Key="k", VersionId=self.v1)
+        self.assertEqual(self.versions(), [self.v2])
+        body = self.s3.get_object(Bucket=self.bucket, Key="k")["Body"].read()
+        self.assertEqual(body, b"2")
+
+    def test_enabled_buckets_are_unchanged(self):
+        self.s3.delete_object(Bucket=self.bucket, Key="k", VersionId=self.v2)
+        self.assertEqual(self.versions(), [self.v1])
+        marker = self.s3.delete_object(Bucket=self.bucket, Key="k")
+        self.assertEqual(marker["DeleteMarker"], True)
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 
