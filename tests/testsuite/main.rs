@@ -6,6 +6,7 @@ mod moto;
 
 mod apply;
 mod drift;
+mod encrypted_bucket;
 mod errors;
 mod inputs;
 mod kms;
