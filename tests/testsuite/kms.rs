@@ -224,7 +224,7 @@ async fn kms_key_is_created_updated_in_place_replaced_and_scheduled_for_deletion
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn kms_key_values_are_checked_at_plan_time() {
+async fn kms_values_are_checked_at_plan_time_and_aws_errors_keep_their_code() {
     let p = Project::new("kms-check");
     p.write(
         "main.hcl",
@@ -261,6 +261,25 @@ async fn kms_key_values_are_checked_at_plan_time() {
         "{}{}",
         run.stdout,
         run.stderr
+    );
+
+    // What AWS refuses comes back with its code and message, naming the resource.
+    p.write(
+        "main.hcl",
+        r#"
+resource "aws_kms_alias" "data" {
+  name          = "alias/keel-missing-target"
+  target_key_id = "00000000-0000-0000-0000-000000000000"
+}
+"#,
+    );
+    let run = p.keel(&["apply", "-auto-approve"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("aws_kms_alias.data")
+            && out.contains("NotFoundException: CreateAlias: Key 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000' does not exist"),
+        "{out}"
     );
 }
 
