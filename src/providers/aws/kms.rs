@@ -1,6 +1,6 @@
-//! KMS: `aws_kms_key` here and `aws_kms_alias` in [`alias`]. A key is never deleted at once: destroying it
-//! schedules its deletion after `deletion_window_in_days` (7-30; AWS's default is 30), and
-//! a key pending deletion reads as gone, as in Terraform.
+//! KMS: `aws_kms_key` here and `aws_kms_alias` in [`alias`]. A key is never deleted at
+//! once: destroying it schedules its deletion after `deletion_window_in_days` (7-30; AWS's
+//! default is 30), and a key pending deletion reads as gone, as in Terraform.
 //!
 //! Reads: a key takes DescribeKey, GetKeyRotationStatus, GetKeyPolicy and ListResourceTags
 //! (KMS has no batched form of any of them, so four calls per key is the floor; the last
