@@ -159,6 +159,17 @@ fn eval_body(
         {
             Ok(v) => match coerce(v, schema.ty) {
                 Ok(v) => {
+                    // Values known only at apply are checked then, when this runs again.
+                    if let Some(check) = schema.check
+                        && !v.is_null()
+                        && !v.has_unknown()
+                        && let Err(msg) = check(&v)
+                    {
+                        diags.push(
+                            Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                                .at(span_of(file, attr.value.span())),
+                        );
+                    }
                     map.insert(key.to_string(), v);
                 }
                 Err(msg) => diags.push(

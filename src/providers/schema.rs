@@ -40,7 +40,13 @@ pub struct Attr {
     pub force_new: bool,
     /// Value used when an optional attribute is left out.
     pub default: Option<Default>,
+    /// Checks a known configured value; the error is a sentence saying what is allowed
+    /// (evaluation reports it at the attribute, with its file:line:column).
+    pub check: Option<Check>,
 }
+
+/// A check of one attribute's value: `Err` says what is wrong and what would be right.
+pub type Check = fn(&Value) -> Result<(), String>;
 
 /// Defaults are static data.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +74,7 @@ impl Attr {
             mode: Mode::Required,
             force_new: false,
             default: None,
+            check: None,
         }
     }
     pub const fn optional(name: &'static str, ty: Ty) -> Attr {
@@ -77,6 +84,7 @@ impl Attr {
             mode: Mode::Optional,
             force_new: false,
             default: None,
+            check: None,
         }
     }
     pub const fn optional_computed(name: &'static str, ty: Ty) -> Attr {
@@ -86,6 +94,7 @@ impl Attr {
             mode: Mode::OptionalComputed,
             force_new: false,
             default: None,
+            check: None,
         }
     }
     pub const fn computed(name: &'static str, ty: Ty) -> Attr {
@@ -95,6 +104,7 @@ impl Attr {
             mode: Mode::Computed,
             force_new: false,
             default: None,
+            check: None,
         }
     }
     pub const fn force_new(mut self) -> Attr {
@@ -103,6 +113,10 @@ impl Attr {
     }
     pub const fn default(mut self, d: Default) -> Attr {
         self.default = Some(d);
+        self
+    }
+    pub const fn check(mut self, check: Check) -> Attr {
+        self.check = Some(check);
         self
     }
     /// The user may write this attribute.
@@ -145,5 +159,31 @@ impl ResourceSchema {
     pub fn forces_new(&self, name: &str) -> bool {
         self.attr(name).map(|a| a.force_new).unwrap_or(false)
             || self.block(name).map(|b| b.force_new).unwrap_or(false)
+    }
+}
+
+/// For [`Attr::check`]s: the value is one of `allowed`.
+pub fn one_of(v: &Value, allowed: &[&str]) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if !allowed.contains(&s) => Err(format!(
+            "\"{s}\" is not one of {}",
+            allowed
+                .iter()
+                .map(|a| format!("\"{a}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// For [`Attr::check`]s: the value is a whole number from `lo` to `hi`.
+pub fn whole_number_in(v: &Value, lo: i64, hi: i64) -> Result<(), String> {
+    match v {
+        Value::Number(n) if n.fract() == 0.0 && (lo as f64..=hi as f64).contains(n) => Ok(()),
+        _ => Err(format!(
+            "must be a whole number from {lo} to {hi}, got {}",
+            v.to_hcl()
+        )),
     }
 }

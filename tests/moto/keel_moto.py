@@ -725,6 +725,255 @@ def patch_iam_fidelity() -> None:
         return update_assume_role_policy(self, role_name, policy_document)
 
     IAMBackend.update_assume_role_policy = checked_update_assume_role_policy
+# Patch E: S3 lifecycle fields moto drops.
+#
+# WHY: moto 5.2.5 parses PutBucketLifecycleConfiguration into its own model and
+# keeps only some of a rule's fields; GetBucketLifecycleConfiguration then
+# answers without
+#   * Filter.ObjectSizeGreaterThan / Filter.ObjectSizeLessThan,
+#   * Filter.And.ObjectSizeGreaterThan / Filter.And.ObjectSizeLessThan,
+#   * NoncurrentVersionExpiration.NewerNoncurrentVersions,
+# so a stack that sets them (aws_s3_bucket_lifecycle_configuration's
+# object_size_* filters, newer_noncurrent_versions) reads back a different
+# configuration than it wrote and plans a change forever.
+#
+# The patch keeps those fields of each rule as PUT sent them (on moto's rule
+# object, so a later PUT or DELETE replaces them with the rules) and adds them
+# back to GET's answer. Everything moto already returns is left as it is.
+# ---------------------------------------------------------------------------
+
+_LC_SIZES = ("ObjectSizeGreaterThan", "ObjectSizeLessThan")
+_LC_EXTRA = "_keel_lifecycle_extra"
+
+
+def _lc_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _lc_extra(raw_rule: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The fields of one PUT rule (as xmltodict parsed it) that moto drops."""
+    flt = _lc_dict(raw_rule.get("Filter"))
+    and_ = _lc_dict(flt.get("And"))
+    nve = _lc_dict(raw_rule.get("NoncurrentVersionExpiration"))
+    return {
+        "filter": {k: flt[k] for k in _LC_SIZES if flt.get(k) is not None},
+        "and": {k: and_[k] for k in _LC_SIZES if and_.get(k) is not None},
+        "nve": {
+            k: nve[k] for k in ("NewerNoncurrentVersions",) if nve.get(k) is not None
+        },
+    }
+
+
+def _lc_add_extra(out_rule: dict[str, Any], extra: dict[str, dict[str, Any]]) -> None:
+    """Puts the kept fields back into one rule of GET's answer."""
+    if extra["filter"] or extra["and"]:
+        flt = out_rule.setdefault("Filter", {})
+        flt.update(extra["filter"])
+        if extra["and"]:
+            flt.setdefault("And", {}).update(extra["and"])
+    if extra["nve"] and "NoncurrentVersionExpiration" in out_rule:
+        out_rule["NoncurrentVersionExpiration"].update(extra["nve"])
+
+
+def patch_s3_lifecycle_fields() -> None:
+    from moto.s3.models import FakeBucket
+    from moto.s3.responses import S3Response
+
+    for owner, name in (
+        (FakeBucket, "set_lifecycle"),
+        (S3Response, "get_bucket_lifecycle"),
+        (S3Response, "serialized"),
+    ):
+        _require(
+            callable(getattr(owner, name, None)),
+            f"{owner.__module__}.{owner.__name__}.{name} is missing",
+        )
+    _require(
+        not getattr(FakeBucket.set_lifecycle, "_keel_patched", False),
+        "the S3 lifecycle patch is already applied",
+    )
+    original_set = FakeBucket.set_lifecycle
+    original_get = S3Response.get_bucket_lifecycle
+
+    def set_lifecycle(self: Any, rules: list[dict[str, Any]]) -> None:
+        original_set(self, rules)
+        # moto appends one rule object per PUT rule, in order.
+        for raw, rule in zip(rules, self.rules):
+            setattr(rule, _LC_EXTRA, _lc_extra(raw))
+
+    set_lifecycle._keel_patched = True  # type: ignore[attr-defined]
+
+    def get_bucket_lifecycle(self: Any) -> Any:
+        rules = self.backend.get_bucket_lifecycle(self.bucket_name) or []
+        serialize = self.serialized
+
+        def with_extra(action_result: Any) -> Any:
+            result = getattr(action_result, "result", None)
+            if isinstance(result, dict):
+                for out, rule in zip(result.get("Rules", []), rules):
+                    extra = getattr(rule, _LC_EXTRA, None)
+                    if extra:
+                        _lc_add_extra(out, extra)
+            return serialize(action_result)
+
+        # get_bucket_lifecycle builds the answer and hands it to self.serialized:
+        # an instance attribute shadows the method for this one call.
+        self.serialized = with_extra
+        try:
+            return original_get(self)
+        finally:
+            del self.serialized
+
+    FakeBucket.set_lifecycle = set_lifecycle
+    S3Response.get_bucket_lifecycle = get_bucket_lifecycle
+
+
+# ---------------------------------------------------------------------------
+# Patch F: KMS key rotation period.
+#
+# WHY: moto 5.2.5's EnableKeyRotation ignores RotationPeriodInDays, and
+# GetKeyRotationStatus answers only KeyRotationEnabled. AWS keeps the period
+# (90-2560 days, 365 when EnableKeyRotation leaves it out) and returns it, with
+# the KeyId, while rotation is on; aws_kms_key's rotation_period_in_days reads
+# it from there.
+#
+# The patch validates and stores the period on moto's key object and adds
+# RotationPeriodInDays and KeyId to GetKeyRotationStatus while rotation is on.
+# ---------------------------------------------------------------------------
+
+_KMS_PERIOD = "_keel_rotation_period"
+_KMS_DEFAULT_PERIOD = 365
+
+
+def patch_kms_rotation_period() -> None:
+    import json
+
+    from moto.kms.exceptions import ValidationException
+    from moto.kms.responses import KmsResponse
+
+    for name in ("enable_key_rotation", "get_key_rotation_status", "_get_param"):
+        _require(
+            callable(getattr(KmsResponse, name, None)),
+            f"moto.kms.responses.KmsResponse.{name} is missing",
+        )
+    _require(
+        not getattr(KmsResponse.enable_key_rotation, "_keel_patched", False),
+        "the KMS rotation period patch is already applied",
+    )
+    original_enable = KmsResponse.enable_key_rotation
+    original_status = KmsResponse.get_key_rotation_status
+
+    def key_of(self: Any) -> Any:
+        backend = self.kms_backend
+        return backend.keys.get(backend.get_key_id(self._get_param("KeyId") or ""))
+
+    def enable_key_rotation(self: Any) -> str:
+        period = self._get_param("RotationPeriodInDays")
+        if period is not None and (
+            not isinstance(period, int) or not 90 <= period <= 2560
+        ):
+            raise ValidationException(
+                f"1 validation error detected: Value '{period}' at "
+                "'rotationPeriodInDays' failed to satisfy constraint: Member must "
+                "have value less than or equal to 2560 and greater than or equal to 90"
+            )
+        answer = original_enable(self)
+        key = key_of(self)
+        if key is not None:
+            setattr(key, _KMS_PERIOD, period or _KMS_DEFAULT_PERIOD)
+        return answer
+
+    enable_key_rotation._keel_patched = True  # type: ignore[attr-defined]
+
+    def get_key_rotation_status(self: Any) -> str:
+        body = json.loads(original_status(self))
+        key = key_of(self)
+        if key is not None:
+            body["KeyId"] = key.id
+            if body.get("KeyRotationEnabled"):
+                body["RotationPeriodInDays"] = getattr(
+                    key, _KMS_PERIOD, _KMS_DEFAULT_PERIOD
+                )
+        return json.dumps(body)
+
+    KmsResponse.enable_key_rotation = enable_key_rotation
+    KmsResponse.get_key_rotation_status = get_key_rotation_status
+
+
+# ---------------------------------------------------------------------------
+# Patch G: deleting object versions in a versioning-suspended bucket.
+#
+# WHY: S3 deletes exactly the version a DeleteObject(s) request names, whether
+# the bucket's versioning is Enabled or Suspended. moto 5.2.5 takes its
+# "unversioned bucket" path for anything but Enabled: it drops every version of
+# the key and calls dispose() on each, and a delete marker has no dispose(), so
+# the request dies with an HTTP 500 (AttributeError: 'FakeDeleteMarker' object
+# has no attribute 'dispose'). keel hits this when it destroys a versioned
+# bucket with force_destroy: removing aws_s3_bucket_versioning suspends
+# versioning (it cannot be switched off), then the bucket is emptied version by
+# version.
+#
+# The patch makes a delete that names a version take moto's versioned path
+# (which removes just that version) while the bucket is Suspended, and gives
+# delete markers a no-op dispose() so no path can crash on them.
+# ---------------------------------------------------------------------------
+
+_S3_DELETING_VERSION = threading.local()
+
+
+def patch_s3_suspended_version_delete() -> None:
+    from moto.s3.models import FakeBucket, FakeDeleteMarker, S3Backend
+
+    versioned = FakeBucket.__dict__.get("is_versioned")
+    _require(
+        isinstance(versioned, property) and versioned.fget is not None,
+        "moto.s3.models.FakeBucket.is_versioned is no longer a property",
+    )
+    _require(
+        callable(getattr(S3Backend, "delete_object", None)),
+        "moto.s3.models.S3Backend.delete_object is missing",
+    )
+    _require(
+        not hasattr(FakeDeleteMarker, "dispose"),
+        "moto's FakeDeleteMarker has dispose() now; re-check keel's patch G",
+    )
+    is_versioned = versioned.fget
+    original_delete = S3Backend.delete_object
+
+    def is_versioned_for_delete(self: Any) -> bool:
+        if (
+            getattr(_S3_DELETING_VERSION, "active", False)
+            and getattr(self, "versioning_status", None) == "Suspended"
+        ):
+            return True
+        return is_versioned(self)
+
+    def delete_object(
+        self: Any,
+        bucket_name: str,
+        key_name: str,
+        version_id: str | None = None,
+        bypass: bool = False,
+    ) -> Any:
+        if version_id is None:
+            return original_delete(
+                self, bucket_name, key_name, version_id=version_id, bypass=bypass
+            )
+        _S3_DELETING_VERSION.active = True
+        try:
+            return original_delete(
+                self, bucket_name, key_name, version_id=version_id, bypass=bypass
+            )
+        finally:
+            _S3_DELETING_VERSION.active = False
+
+    def dispose(self: Any, garbage: bool = False) -> None:
+        # A delete marker holds no data to release.
+        return None
+
+    FakeBucket.is_versioned = property(is_versioned_for_delete)
+    S3Backend.delete_object = delete_object
+    FakeDeleteMarker.dispose = dispose
 
 
 # ---------------------------------------------------------------------------
@@ -744,6 +993,9 @@ def apply_patches() -> None:
     patch_ec2_placement_groups()
     patch_secure_transport()
     patch_iam_fidelity()
+    patch_s3_lifecycle_fields()
+    patch_kms_rotation_period()
+    patch_s3_suspended_version_delete()
 
 
 class _Stop(BaseException):
@@ -836,10 +1088,11 @@ def main(argv: list[str] | None = None) -> int:
 
         threading.Thread(target=watch_stdin, name="stdin-eof", daemon=True).start()
 
-    out.write(f"KEEL_MOTO_ENDPOINT=http://{HOST}:{port}\n")
-    out.flush()
-
     try:
+        # Inside the try: a signal that lands while the endpoint line is written
+        # raises _Stop, which must still close the server and remove the pidfile.
+        out.write(f"KEEL_MOTO_ENDPOINT=http://{HOST}:{port}\n")
+        out.flush()
         server.serve_forever(poll_interval=0.2)
     except _Stop:
         pass

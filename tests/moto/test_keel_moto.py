@@ -750,6 +750,229 @@ class SecureTransportSplitTest(unittest.TestCase):
                 self.assertEqual(self.split(condition), expected)
 
 
+class S3LifecycleFieldsTest(SharedServer):
+    """Patch E: lifecycle object-size filters and NewerNoncurrentVersions survive a round trip."""
+
+    def setUp(self):
+        self.s3 = self.launcher.client("s3")
+        self.bucket = unique("lifecycle")
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def put(self, *rules):
+        self.s3.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket, LifecycleConfiguration={"Rules": list(rules)}
+        )
+        return {
+            r["ID"]: r
+            for r in self.s3.get_bucket_lifecycle_configuration(Bucket=self.bucket)[
+                "Rules"
+            ]
+        }
+
+    def test_sizes_and_newer_versions_are_returned(self):
+        rules = self.put(
+            {
+                "ID": "big",
+                "Status": "Enabled",
+                "Filter": {"ObjectSizeGreaterThan": 1024},
+                "Expiration": {"Days": 30},
+            },
+            {
+                "ID": "and",
+                "Status": "Enabled",
+                "Filter": {
+                    "And": {
+                        "Prefix": "logs/",
+                        "Tags": [{"Key": "k", "Value": "v"}],
+                        "ObjectSizeGreaterThan": 10,
+                        "ObjectSizeLessThan": 5000,
+                    }
+                },
+                "NoncurrentVersionExpiration": {
+                    "NoncurrentDays": 90,
+                    "NewerNoncurrentVersions": 3,
+                },
+            },
+        )
+        self.assertEqual(rules["big"]["Filter"], {"ObjectSizeGreaterThan": 1024})
+        self.assertEqual(
+            rules["and"]["Filter"]["And"],
+            {
+                "Prefix": "logs/",
+                "Tags": [{"Key": "k", "Value": "v"}],
+                "ObjectSizeGreaterThan": 10,
+                "ObjectSizeLessThan": 5000,
+            },
+        )
+        self.assertEqual(
+            rules["and"]["NoncurrentVersionExpiration"],
+            {"NoncurrentDays": 90, "NewerNoncurrentVersions": 3},
+        )
+
+    def test_a_later_put_replaces_the_kept_fields(self):
+        self.put(
+            {
+                "ID": "r",
+                "Status": "Enabled",
+                "Filter": {"ObjectSizeLessThan": 99},
+                "Expiration": {"Days": 1},
+            }
+        )
+        rules = self.put(
+            {
+                "ID": "r",
+                "Status": "Enabled",
+                "Filter": {"Prefix": "a/"},
+                "Expiration": {"Days": 1},
+            }
+        )
+        self.assertEqual(rules["r"]["Filter"], {"Prefix": "a/"})
+
+    def test_rules_without_them_are_unchanged(self):
+        rules = self.put(
+            {
+                "ID": "plain",
+                "Status": "Disabled",
+                "Filter": {"Prefix": "tmp/"},
+                "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+            }
+        )
+        self.assertEqual(rules["plain"]["Filter"], {"Prefix": "tmp/"})
+        self.assertEqual(
+            rules["plain"]["NoncurrentVersionExpiration"], {"NoncurrentDays": 7}
+        )
+        self.assertEqual(
+            rules["plain"]["Transitions"], [{"Days": 30, "StorageClass": "STANDARD_IA"}]
+        )
+
+    def test_deleted_configuration_is_gone(self):
+        self.put({"ID": "r", "Status": "Enabled", "Filter": {"ObjectSizeLessThan": 5}})
+        self.s3.delete_bucket_lifecycle(Bucket=self.bucket)
+        self.assertClientError(
+            "NoSuchLifecycleConfiguration",
+            404,
+            self.s3.get_bucket_lifecycle_configuration,
+            Bucket=self.bucket,
+        )
+
+
+class KmsRotationPeriodTest(SharedServer):
+    """Patch F: EnableKeyRotation keeps RotationPeriodInDays; GetKeyRotationStatus returns it."""
+
+    def setUp(self):
+        self.kms = self.launcher.client("kms")
+        self.key = self.kms.create_key(Description=unique("rotation"))["KeyMetadata"][
+            "KeyId"
+        ]
+
+    def status(self):
+        return self.kms.get_key_rotation_status(KeyId=self.key)
+
+    def test_period_round_trip(self):
+        self.kms.enable_key_rotation(KeyId=self.key, RotationPeriodInDays=180)
+        st = self.status()
+        self.assertTrue(st["KeyRotationEnabled"])
+        self.assertEqual(st["RotationPeriodInDays"], 180)
+        self.assertEqual(st["KeyId"], self.key)
+
+    def test_default_period_is_365(self):
+        self.kms.enable_key_rotation(KeyId=self.key)
+        self.assertEqual(self.status()["RotationPeriodInDays"], 365)
+
+    def test_no_period_while_rotation_is_off(self):
+        st = self.status()
+        self.assertFalse(st["KeyRotationEnabled"])
+        self.assertNotIn("RotationPeriodInDays", st)
+        self.kms.enable_key_rotation(KeyId=self.key, RotationPeriodInDays=90)
+        self.kms.disable_key_rotation(KeyId=self.key)
+        self.assertNotIn("RotationPeriodInDays", self.status())
+
+    def test_period_out_of_range_is_refused(self):
+        # boto3 would refuse these itself; the server must too (the Rust SDK does not check).
+        unchecked = boto3.session.Session().client(
+            "kms",
+            endpoint_url=self.launcher.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+        )
+        for bad in (89, 2561):
+            with self.subTest(period=bad):
+                self.assertClientError(
+                    "ValidationException",
+                    400,
+                    unchecked.enable_key_rotation,
+                    KeyId=self.key,
+                    RotationPeriodInDays=bad,
+                )
+        self.assertFalse(self.status()["KeyRotationEnabled"])
+
+    def test_unknown_key_is_still_an_error(self):
+        self.assertClientError(
+            "NotFoundException",
+            400,
+            self.kms.get_key_rotation_status,
+            KeyId="00000000-0000-0000-0000-000000000000",
+        )
+
+
+class S3SuspendedVersionDeleteTest(SharedServer):
+    """Patch G: deleting named versions in a versioning-suspended bucket."""
+
+    def setUp(self):
+        self.s3 = self.launcher.client("s3")
+        self.bucket = unique("suspended")
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.s3.put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        self.v1 = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"1")["VersionId"]
+        self.v2 = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"2")["VersionId"]
+
+    def suspend(self):
+        self.s3.put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Suspended"}
+        )
+
+    def versions(self):
+        out = self.s3.list_object_versions(Bucket=self.bucket)
+        return sorted(
+            v["VersionId"] for v in out.get("Versions", []) + out.get("DeleteMarkers", [])
+        )
+
+    def test_emptying_a_suspended_bucket_with_delete_markers(self):
+        marker = self.s3.delete_object(Bucket=self.bucket, Key="k")["VersionId"]
+        self.suspend()
+        self.assertEqual(self.versions(), sorted([self.v1, self.v2, marker]))
+        out = self.s3.delete_objects(
+            Bucket=self.bucket,
+            Delete={
+                "Objects": [
+                    {"Key": "k", "VersionId": v} for v in (self.v1, self.v2, marker)
+                ],
+                "Quiet": True,
+            },
+        )
+        self.assertNotIn("Errors", out)
+        self.assertEqual(self.versions(), [])
+        self.s3.delete_bucket(Bucket=self.bucket)
+
+    def test_a_named_version_is_the_only_one_deleted(self):
+        self.suspend()
+        self.s3.delete_object(Bucket=self.bucket, Key="k", VersionId=self.v1)
+        self.assertEqual(self.versions(), [self.v2])
+        body = self.s3.get_object(Bucket=self.bucket, Key="k")["Body"].read()
+        self.assertEqual(body, b"2")
+
+    def test_enabled_buckets_are_unchanged(self):
+        self.s3.delete_object(Bucket=self.bucket, Key="k", VersionId=self.v2)
+        self.assertEqual(self.versions(), [self.v1])
+        marker = self.s3.delete_object(Bucket=self.bucket, Key="k")
+        self.assertEqual(marker["DeleteMarker"], True)
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 

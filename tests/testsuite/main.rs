@@ -6,12 +6,15 @@ mod moto;
 
 mod apply;
 mod drift;
+mod encrypted_bucket;
 mod errors;
 mod iam;
 mod inputs;
+mod kms;
 mod network;
 mod refresh;
 mod repetition;
 mod report;
 mod s3;
+mod s3_config;
 mod security_group;

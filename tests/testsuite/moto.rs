@@ -12,6 +12,8 @@
 //! IAM deletes policies that are attached or have other versions, accepts any character
 //! in tag values and any principal in a trust policy (real IAM refuses a role created a
 //! moment ago; the patch does so for a second after its creation).
+//! lifecycle rules lose their object-size filters and NewerNoncurrentVersions; KMS
+//! ignores a key's rotation period.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -111,6 +113,8 @@ impl Moto {
     /// An IAM client that reads the cloud directly, not through keel.
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config().await)
+    pub async fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk_config().await)
     }
 
     pub async fn s3(&self) -> aws_sdk_s3::Client {

@@ -1,5 +1,12 @@
-//! S3 resources: `aws_s3_bucket` and `aws_s3_bucket_server_side_encryption_configuration`.
-//! A bucket that still holds objects is deleted only when `force_destroy = true`.
+//! S3 resources: `aws_s3_bucket`, its encryption and versioning here, who may reach it in
+//! [`access`] (public access block, policy, ownership controls) and its lifecycle rules in
+//! [`lifecycle`]. A bucket that still holds objects is deleted only when
+//! `force_destroy = true`; object versions and delete markers count.
+//!
+//! Every sub-resource's id is its bucket's name, and each reads with its one Get* call.
+
+mod access;
+mod lifecycle;
 
 use super::{AwsProvider, prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
 use super::{TAGS, TAGS_ALL, read_each, unsupported};
@@ -21,6 +28,21 @@ type Result<T> = std::result::Result<T, ProviderError>;
 
 fn build_err(what: &str, e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new(format!("{what}: {e}"))
+}
+
+/// The bucket a sub-resource configures.
+fn bucket_of(config: &Value) -> String {
+    config
+        .get("bucket")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Does an error code say the configuration is not there: the bucket, or the one
+/// configuration a sub-resource manages (`missing`)?
+fn gone(code: Option<&str>, missing: &str) -> bool {
+    code.is_some_and(|c| c == "NoSuchBucket" || c == missing)
 }
 
 /// A bucket name for a bucket whose configuration leaves `bucket` out, as Terraform does
@@ -81,16 +103,20 @@ async fn put_tags(s3: &Client, bucket: &str, tags: &BTreeMap<String, String>) ->
     Ok(())
 }
 
+/// Reads a bucket's own attributes with two calls: HeadBucket (existence, and the region
+/// in its `x-amz-bucket-region` header) and GetBucketTagging. Everything else a bucket can
+/// have (encryption, versioning, policy, lifecycle, ...) is its own resource type with its
+/// own read, so a stack pays only for the sub-resources it configures.
 pub async fn read_bucket(p: &AwsProvider, prior: &Value) -> Result<Option<Value>> {
     let name = prior_id(prior)?;
-    match p.s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {}
+    let head = match p.s3.head_bucket().bucket(name).send().await {
+        Ok(out) => out,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
         Err(e) if e.code() == Some("NoSuchBucket") || e.code() == Some("NotFound") => {
             return Ok(None);
         }
         Err(e) => return Err(sdk_error("HeadBucket", e)),
-    }
+    };
     let tags: BTreeMap<String, String> = match p.s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => out
             .tag_set()
@@ -100,13 +126,11 @@ pub async fn read_bucket(p: &AwsProvider, prior: &Value) -> Result<Option<Value>
         Err(e) if e.code() == Some("NoSuchTagSet") => BTreeMap::new(),
         Err(e) => return Err(sdk_error("GetBucketTagging", e)),
     };
-    let region = match p.s3.get_bucket_location().bucket(name).send().await {
-        Ok(out) => match out.location_constraint().map(|c| c.as_str()) {
-            None | Some("") => "us-east-1".to_string(),
-            Some(r) => r.to_string(),
-        },
-        Err(e) => return Err(sdk_error("GetBucketLocation", e)),
-    };
+    let region = head
+        .bucket_region()
+        .filter(|r| !r.is_empty())
+        .unwrap_or(p.region())
+        .to_string();
     let attrs = BTreeMap::from([
         ("id".to_string(), Value::str(name)),
         ("bucket".to_string(), Value::str(name)),
@@ -531,10 +555,60 @@ pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
     taggable: false,
 };
 
+pub static AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_public_access_block",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::optional("block_public_acls", Ty::Bool).default(Default::Bool(false)),
+        Attr::optional("block_public_policy", Ty::Bool).default(Default::Bool(false)),
+        Attr::optional("ignore_public_acls", Ty::Bool).default(Default::Bool(false)),
+        Attr::optional("restrict_public_buckets", Ty::Bool).default(Default::Bool(false)),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
+pub static AWS_S3_BUCKET_POLICY: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_policy",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::required("policy", Ty::Policy),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[],
+    taggable: false,
+};
+
+fn check_object_ownership(v: &Value) -> std::result::Result<(), String> {
+    crate::providers::schema::one_of(v, aws_sdk_s3::types::ObjectOwnership::values())
+}
+
+pub static AWS_S3_BUCKET_OWNERSHIP_CONTROLS: ResourceSchema = ResourceSchema {
+    type_name: "aws_s3_bucket_ownership_controls",
+    attrs: &[
+        Attr::required("bucket", Ty::String).force_new(),
+        Attr::computed("id", Ty::String),
+    ],
+    blocks: &[BlockType {
+        name: "rule",
+        attrs: &[Attr::required("object_ownership", Ty::String).check(check_object_ownership)],
+        blocks: &[],
+        min_items: 1,
+        max_items: Some(1),
+        force_new: false,
+    }],
+    taggable: false,
+};
+
 pub(super) static SCHEMAS: &[&ResourceSchema] = &[
     &AWS_S3_BUCKET,
     &AWS_S3_BUCKET_SSE,
     &AWS_S3_BUCKET_VERSIONING,
+    &AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK,
+    &AWS_S3_BUCKET_POLICY,
+    &AWS_S3_BUCKET_OWNERSHIP_CONTROLS,
+    &lifecycle::AWS_S3_BUCKET_LIFECYCLE_CONFIGURATION,
 ];
 
 pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
@@ -542,6 +616,17 @@ pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value)
         "aws_s3_bucket" => create_bucket(p, config).await,
         "aws_s3_bucket_server_side_encryption_configuration" => put_encryption(&p.s3, config).await,
         "aws_s3_bucket_versioning" => put_versioning(&p.s3, config).await,
+        other => put_sub_resource(&p.s3, other, config).await,
+    }
+}
+
+/// Creating and updating a sub-resource are the same Put of its whole configuration.
+async fn put_sub_resource(s3: &Client, type_: &str, config: &Value) -> Result<Value> {
+    match type_ {
+        "aws_s3_bucket_public_access_block" => access::put_public_access_block(s3, config).await,
+        "aws_s3_bucket_policy" => access::put_policy(s3, config).await,
+        "aws_s3_bucket_ownership_controls" => access::put_ownership(s3, config).await,
+        "aws_s3_bucket_lifecycle_configuration" => lifecycle::put_lifecycle(s3, config).await,
         other => Err(unsupported(other)),
     }
 }
@@ -558,6 +643,16 @@ pub(super) async fn read_many(
             read_each(priors, |v| read_encryption(s3, v)).await
         }
         "aws_s3_bucket_versioning" => read_each(priors, |v| read_versioning(s3, v)).await,
+        "aws_s3_bucket_public_access_block" => {
+            read_each(priors, |v| access::read_public_access_block(s3, v)).await
+        }
+        "aws_s3_bucket_policy" => read_each(priors, |v| access::read_policy(s3, v)).await,
+        "aws_s3_bucket_ownership_controls" => {
+            read_each(priors, |v| access::read_ownership(s3, v)).await
+        }
+        "aws_s3_bucket_lifecycle_configuration" => {
+            read_each(priors, |v| lifecycle::read_lifecycle(s3, v)).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -572,7 +667,7 @@ pub(super) async fn update(
         "aws_s3_bucket" => update_bucket(p, prior, config).await,
         "aws_s3_bucket_server_side_encryption_configuration" => put_encryption(&p.s3, config).await,
         "aws_s3_bucket_versioning" => put_versioning(&p.s3, config).await,
-        other => Err(unsupported(other)),
+        other => put_sub_resource(&p.s3, other, config).await,
     }
 }
 
@@ -583,6 +678,12 @@ pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) 
             delete_encryption(&p.s3, prior).await
         }
         "aws_s3_bucket_versioning" => delete_versioning(&p.s3, prior).await,
+        "aws_s3_bucket_public_access_block" => {
+            access::delete_public_access_block(&p.s3, prior).await
+        }
+        "aws_s3_bucket_policy" => access::delete_policy(&p.s3, prior).await,
+        "aws_s3_bucket_ownership_controls" => access::delete_ownership(&p.s3, prior).await,
+        "aws_s3_bucket_lifecycle_configuration" => lifecycle::delete_lifecycle(&p.s3, prior).await,
         other => Err(unsupported(other)),
     }
 }
