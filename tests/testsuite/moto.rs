@@ -113,6 +113,9 @@ impl Moto {
     /// An IAM client that reads the cloud directly, not through keel.
     pub async fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.sdk_config().await)
+    }
+
+    /// A KMS client that reads the cloud directly, not through keel.
     pub async fn kms(&self) -> aws_sdk_kms::Client {
         aws_sdk_kms::Client::new(&self.sdk_config().await)
     }
