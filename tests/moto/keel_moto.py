@@ -586,6 +586,9 @@ def patch_secure_transport() -> None:
 #     of resource type launch-template) into the version's LaunchTemplateData,
 #     where EC2 keeps only the data's tag specifications (instance, volume,
 #     ...). Now they stay off the data.
+# D8. ReplaceIamInstanceProfileAssociation switches the association but not the
+#     instance: DescribeInstances keeps answering the old profile's ARN. Now
+#     the instance reports the new profile, as in EC2.
 # ---------------------------------------------------------------------------
 
 
@@ -787,6 +790,30 @@ def patch_ec2_compute() -> None:
         return result
 
     LaunchTemplates.create_launch_template = create_launch_template
+
+    # D8.
+    from moto.ec2.models.iam_instance_profile import (
+        IamInstanceProfileAssociationBackend,
+    )
+
+    original_replace = (
+        IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+    )
+
+    def replace_iam_instance_profile_association(
+        self: Any, association_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        association = original_replace(self, association_id, *args, **kwargs)
+        self.modify_instance_attribute(
+            association.instance_id,
+            "iam_instance_profile",
+            {"Arn": association.iam_instance_profile.arn, "Id": association_id},
+        )
+        return association
+
+    IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = (
+        replace_iam_instance_profile_association
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -647,6 +647,23 @@ class ComputeTest(SharedServer):
         )
         self.assertIn(missing, err["Error"]["Message"])
 
+    def test_replacing_the_instance_profile_shows_on_the_instance(self):
+        iam = self.launcher.client("iam")
+        names = [unique("profile"), unique("profile")]
+        arns = [
+            iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"]
+            for n in names
+        ]
+        iid = self.launch(IamInstanceProfile={"Name": names[0]})
+        self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[0])
+        [assoc] = self.ec2.describe_iam_instance_profile_associations(
+            Filters=[{"Name": "instance-id", "Values": [iid]}]
+        )["IamInstanceProfileAssociations"]
+        self.ec2.replace_iam_instance_profile_association(
+            AssociationId=assoc["AssociationId"], IamInstanceProfile={"Name": names[1]}
+        )
+        self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[1])
+
     def test_template_tags_stay_off_the_template_data(self):
         lt = self.ec2.create_launch_template(
             LaunchTemplateName=unique("tags"),
