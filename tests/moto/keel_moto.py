@@ -589,6 +589,13 @@ def patch_secure_transport() -> None:
 # D8. ReplaceIamInstanceProfileAssociation switches the association but not the
 #     instance: DescribeInstances keeps answering the old profile's ARN. Now
 #     the instance reports the new profile, as in EC2.
+# D9. A launch template's tags are copied once, when it is created: tags
+#     changed later with CreateTags / DeleteTags never show in
+#     DescribeLaunchTemplates. Now it answers the tags the template has.
+# D10. ModifyInstanceAttribute changes the instance type and user data of a
+#     running instance. EC2 refuses with IncorrectInstanceState unless the
+#     instance is stopped; now moto does too, so a client that forgets to stop
+#     the instance first fails here as it would against EC2.
 # ---------------------------------------------------------------------------
 
 
@@ -813,6 +820,42 @@ def patch_ec2_compute() -> None:
 
     IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = (
         replace_iam_instance_profile_association
+    )
+
+    # D10.
+    original_modify = InstanceResponse.modify_instance_attribute
+
+    def modify_instance_attribute(self: Any) -> Any:
+        attribute = self._get_param("Attribute")
+        needs_stop = attribute in ("instanceType", "userData") or any(
+            self._get_param(f"{name}.Value") is not None
+            for name in ("InstanceType", "UserData")
+        )
+        if needs_stop:
+            instance_id = self._get_param("InstanceId")
+            instance = self.ec2_backend.get_instance_by_id(instance_id)
+            if instance is not None and instance.state != "stopped":
+                return _ec2_error(
+                    _Ec2Error(
+                        "IncorrectInstanceState",
+                        f"The instance '{instance_id}' is not in the 'stopped' state.",
+                    )
+                )
+        return original_modify(self)
+
+    InstanceResponse.modify_instance_attribute = modify_instance_attribute
+
+    # D9. LaunchTemplate.__init__ assigns self.tags once; the property ignores that
+    # assignment and always answers the tag store.
+    from moto.ec2.models.launch_templates import LaunchTemplate
+
+    _require(
+        callable(getattr(LaunchTemplate, "get_tags", None))
+        and not isinstance(LaunchTemplate.__dict__.get("tags"), property),
+        "moto's LaunchTemplate.tags is no longer a plain attribute",
+    )
+    LaunchTemplate.tags = property(
+        lambda self: self.get_tags(), lambda self, _value: None
     )
 
 

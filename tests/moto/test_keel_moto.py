@@ -614,8 +614,35 @@ class ComputeTest(SharedServer):
             InstanceIds=["i-0123456789abcdef0"],
         )
 
+    def test_type_and_user_data_change_only_while_stopped(self):
+        iid = self.launch(InstanceType="g5.xlarge")
+        for change in (
+            {"InstanceType": {"Value": "g6.xlarge"}},
+            {"UserData": {"Value": b"#!/bin/sh"}},
+            {"Attribute": "instanceType", "Value": "g6.xlarge"},
+        ):
+            with self.subTest(change=change):
+                self.assertClientError(
+                    "IncorrectInstanceState",
+                    400,
+                    self.ec2.modify_instance_attribute,
+                    InstanceId=iid,
+                    **change,
+                )
+        self.ec2.stop_instances(InstanceIds=[iid])
+        self.ec2.modify_instance_attribute(
+            InstanceId=iid, InstanceType={"Value": "g6.xlarge"}
+        )
+        self.assertEqual(self.describe(iid)["InstanceType"], "g6.xlarge")
+        # Other attributes still change on a running instance.
+        self.ec2.start_instances(InstanceIds=[iid])
+        self.ec2.modify_instance_attribute(
+            InstanceId=iid, DisableApiTermination={"Value": False}
+        )
+
     def test_modify_user_data_takes_the_raw_bytes(self):
         iid = self.launch(UserData="#!/bin/sh\necho before")
+        self.ec2.stop_instances(InstanceIds=[iid])
         self.ec2.modify_instance_attribute(
             InstanceId=iid, UserData={"Value": b"#!/bin/sh\necho after"}
         )
@@ -663,6 +690,25 @@ class ComputeTest(SharedServer):
             AssociationId=assoc["AssociationId"], IamInstanceProfile={"Name": names[1]}
         )
         self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[1])
+
+    def test_template_tags_follow_create_and_delete_tags(self):
+        lt = self.ec2.create_launch_template(
+            LaunchTemplateName=unique("retag"),
+            LaunchTemplateData={"ImageId": self.AMI},
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": "a", "Value": "1"}]}
+            ],
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        self.ec2.create_tags(Resources=[lt], Tags=[{"Key": "b", "Value": "2"}])
+        self.ec2.delete_tags(Resources=[lt], Tags=[{"Key": "a"}])
+        for call in (
+            lambda: self.ec2.describe_launch_templates(LaunchTemplateIds=[lt]),
+            lambda: self.ec2.describe_launch_templates(
+                Filters=[{"Name": "tag:b", "Values": ["2"]}]
+            ),
+        ):
+            [got] = [t for t in call()["LaunchTemplates"] if t["LaunchTemplateId"] == lt]
+            self.assertEqual(got["Tags"], [{"Key": "b", "Value": "2"}])
 
     def test_template_tags_stay_off_the_template_data(self):
         lt = self.ec2.create_launch_template(
