@@ -204,16 +204,28 @@ pub(super) async fn read_many(ec2: &Client, priors: &[Value]) -> Result<Vec<Opti
         .collect())
 }
 
-/// State's `volume_tags`: the configured keys, with the values the root volume holds.
-pub(super) fn volume_tags(prior: &Value, cloud: Option<&BTreeMap<String, String>>) -> Value {
-    match (prior.get("volume_tags").as_map(), cloud) {
-        (Some(m), Some(cloud)) => Value::Map(
+/// State's `volume_tags`: the configured keys, with the values the root volume holds; on
+/// import (nothing recorded) every tag of the root volume but keel's and AWS's own.
+fn volume_tags(prior: &Value, cloud: Option<&BTreeMap<String, String>>) -> Value {
+    match (prior.get_opt("volume_tags"), cloud) {
+        (Some(Value::Map(m)), Some(cloud)) => Value::Map(
             m.keys()
                 .filter_map(|k| cloud.get(k).map(|v| (k.clone(), Value::str(v))))
                 .collect(),
         ),
-        (Some(_), None) => prior.get("volume_tags").clone(),
-        (None, _) => Value::Null,
+        (None, Some(cloud)) => {
+            let theirs: BTreeMap<String, String> = own_tags(cloud.clone())
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("keel:"))
+                .collect();
+            if theirs.is_empty() {
+                Value::Null
+            } else {
+                tags_value(&theirs)
+            }
+        }
+        (Some(recorded), _) => recorded.clone(),
+        (None, None) => Value::Null,
     }
 }
 
@@ -456,6 +468,27 @@ mod tests {
             assert!(!wants(&plain, attr.clone()), "{attr:?}");
             assert!(wants(&set, attr.clone()), "{attr:?}");
         }
+    }
+
+    #[test]
+    fn volume_tags_keep_the_configured_keys_or_on_import_all_but_keel_and_aws() {
+        let cloud = BTreeMap::from([
+            ("team".to_string(), "ml".to_string()),
+            ("cost".to_string(), "gpu".to_string()),
+            ("keel:stack".to_string(), "s".to_string()),
+            ("aws:x".to_string(), "y".to_string()),
+        ]);
+        let configured = object([("volume_tags", object([("team", Value::str("old"))]))]);
+        assert_eq!(
+            volume_tags(&configured, Some(&cloud)),
+            object([("team", Value::str("ml"))])
+        );
+        assert_eq!(
+            volume_tags(&Value::Null, Some(&cloud)),
+            object([("cost", Value::str("gpu")), ("team", Value::str("ml"))])
+        );
+        let none = object([("volume_tags", Value::Null)]);
+        assert_eq!(volume_tags(&none, Some(&cloud)), Value::Null);
     }
 
     #[test]
