@@ -8,7 +8,11 @@
 //! Known gaps of moto 5.2.5 that keel_moto.py patches (each tested in
 //! tests/moto/test_keel_moto.py): EC2 placement groups are not implemented; S3
 //! GetBucketVersioning answers with the wrong XML root element; object calls in a bucket
-//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP.
+//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP;
+//! instances lose their placement, gp3 IOPS and throughput, monitoring and user data
+//! changes, and launch templates their tags and lookups by id (Patch D). moto still does
+//! not carry a launch template's instance profile, network interfaces, IMDS or spot
+//! settings onto the instances it launches: tests check those in the template's data.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
