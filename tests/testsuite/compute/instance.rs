@@ -419,3 +419,37 @@ async fn instance_lifecycle() {
     assert_eq!(state_of(&instance(&new_id).await), "terminated");
     assert!(!volume_exists(&new_volume).await);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_launch_failure_names_ec2s_code_and_launches_nothing() {
+    let p = Project::new("ec2fail");
+    let group = format!("{}-missing", p.stack);
+    p.write(
+        "main.hcl",
+        &format!(
+            r#"
+resource "aws_instance" "node" {{
+  ami             = "{AMI}"
+  instance_type   = "p4d.24xlarge"
+  placement_group = "{group}"
+}}
+"#
+        ),
+    );
+    let run = p.keel(&["apply", "-auto-approve"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    let expected = format!(
+        "InvalidPlacementGroup.Unknown: RunInstances: The Placement Group '{group}' is unknown."
+    );
+    assert!(output.contains(&expected), "{output}");
+    let launched = moto()
+        .ec2()
+        .await
+        .describe_instances()
+        .filters(crate::moto::stack_filter(&p.stack))
+        .send()
+        .await
+        .unwrap();
+    assert!(launched.reservations().is_empty());
+}

@@ -5,6 +5,7 @@
 
 use super::AMI;
 use crate::fixture::Project;
+use crate::moto::moto;
 
 /// The refresh calls of one operation in a drift metrics file.
 fn calls(prom: &str, operation: &str) -> u64 {
@@ -96,5 +97,56 @@ resource "aws_instance" "booted" {{
     assert_eq!(calls(&prom, "DescribeKeyPairs"), 1, "{prom}");
     assert_eq!(calls(&prom, "GetCallerIdentity"), 1, "{prom}");
     // 2 placement groups: one DescribePlacementGroups.
+    assert_eq!(calls(&prom, "DescribePlacementGroups"), 1, "{prom}");
+
+    // One of each deleted behind keel's back: the batched reads find the rest and report
+    // these as missing. EC2 fails a DescribeLaunchTemplates naming a deleted id, so that
+    // page is split until the deleted one is found: 3 ids take at most 5 calls.
+    let ec2 = moto().ec2().await;
+    let id = |addr: &str| super::id(&p, addr);
+    ec2.terminate_instances()
+        .instance_ids(id("aws_instance.plain[0]"))
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_launch_template()
+        .launch_template_id(id("aws_launch_template.t[1]"))
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_key_pair()
+        .key_name(id("aws_key_pair.k[1]"))
+        .send()
+        .await
+        .unwrap();
+    ec2.delete_placement_group()
+        .group_name(id("aws_placement_group.pg[1]"))
+        .send()
+        .await
+        .unwrap();
+    let run = p.keel(&["drift", "--metrics", metrics.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("0 changed, 4 missing, 0 unmanaged"),
+        "{}",
+        run.stdout
+    );
+    for addr in [
+        "aws_instance.plain[0]",
+        "aws_launch_template.t[1]",
+        "aws_key_pair.k[1]",
+        "aws_placement_group.pg[1]",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("- {addr} [id=")),
+            "{addr} missing:\n{}",
+            run.stdout
+        );
+    }
+    let prom = std::fs::read_to_string(&metrics).unwrap();
+    let templates = calls(&prom, "DescribeLaunchTemplates");
+    assert!((2..=5).contains(&templates), "{prom}");
+    assert_eq!(calls(&prom, "DescribeInstances"), 1, "{prom}");
+    assert_eq!(calls(&prom, "DescribeKeyPairs"), 1, "{prom}");
     assert_eq!(calls(&prom, "DescribePlacementGroups"), 1, "{prom}");
 }
