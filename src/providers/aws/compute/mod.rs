@@ -5,6 +5,7 @@
 
 mod instance;
 mod instance_read;
+mod instance_update;
 mod key_pair;
 mod launch_template;
 mod placement_group;
@@ -60,7 +61,7 @@ pub(super) async fn update(
         "aws_placement_group" => placement_group::update(&p.ec2, prior, config).await,
         "aws_key_pair" => key_pair::update(p, prior, config).await,
         "aws_launch_template" => launch_template::update(&p.ec2, prior, config).await,
-        "aws_instance" => instance::update(&p.ec2, prior, config).await,
+        "aws_instance" => instance_update::update(&p.ec2, prior, config).await,
         other => Err(unsupported(other)),
     }
 }
