@@ -453,3 +453,39 @@ resource "aws_instance" "node" {{
         .unwrap();
     assert!(launched.reservations().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spot_instance_reads_back_as_spot_and_new_spot_options_replace_it() {
+    let p = Project::new("spot");
+    let stack = |price: &str| {
+        format!(
+            r#"
+resource "aws_instance" "node" {{
+  ami           = "{AMI}"
+  instance_type = "g6.xlarge"
+
+  instance_market_options {{
+    market_type = "spot"
+    spot_options {{
+      max_price = "{price}"
+    }}
+  }}
+}}
+"#
+        )
+    };
+    p.write("main.hcl", &stack("2.50"));
+    apply(&p);
+    let iid = id(&p, "aws_instance.node");
+    let i = instance(&iid).await;
+    assert_eq!(i.instance_lifecycle().map(|l| l.as_str()), Some("spot"));
+    assert_eq!(attrs(&p, "aws_instance.node")["instance_lifecycle"], "spot");
+    p.assert_no_changes();
+
+    p.write("main.hcl", &stack("3.00"));
+    plan_replaces(&p, "aws_instance.node", "instance_market_options");
+    apply(&p);
+    assert_ne!(id(&p, "aws_instance.node"), iid);
+    assert_eq!(state_of(&instance(&iid).await), "terminated");
+    p.keel(&["destroy", "-auto-approve"]).ok();
+}
