@@ -6,7 +6,7 @@
 
 use crate::addr::ResourceAddr;
 use crate::refresh::Refreshed;
-use crate::state::State;
+use crate::state::{ResourceState, State};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -121,15 +121,15 @@ pub fn compare(
             });
         }
     }
-    let managed: HashSet<&str> = recorded
+    let managed: HashSet<String> = recorded
         .resources
         .values()
-        .map(|r| r.id.as_str())
-        .chain(recorded.deposed.iter().map(|d| d.resource.id.as_str()))
+        .chain(recorded.deposed.iter().map(|d| &d.resource))
+        .flat_map(cloud_ids)
         .collect();
     let mut seen = HashSet::new();
     for f in found {
-        if managed.contains(f.id.as_str()) || !seen.insert(f.id.clone()) {
+        if managed.contains(&f.id) || !seen.insert(f.id.clone()) {
             continue;
         }
         report.unmanaged.push(Unmanaged {
@@ -142,10 +142,24 @@ pub fn compare(
     report
 }
 
+/// The cloud ids a recorded resource accounts for: its own, and the EC2 ids of objects
+/// tagged as its own under another id: a placement group's or key pair's (Terraform names
+/// them by name) and an instance's root volume.
+fn cloud_ids(r: &ResourceState) -> Vec<String> {
+    let v = r.value();
+    let mut ids = vec![r.id.clone()];
+    for key in ["placement_group_id", "key_pair_id"] {
+        ids.extend(v.get(key).as_str().map(str::to_string));
+    }
+    for device in v.get("root_block_device").as_list().unwrap_or(&[]) {
+        ids.extend(device.get("volume_id").as_str().map(str::to_string));
+    }
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::ResourceState;
 
     fn state(resources: &[(&str, &str, serde_json::Value)]) -> State {
         let mut s = State::new("s");
@@ -228,5 +242,37 @@ mod tests {
         assert_eq!(names, ["map_public_ip_on_launch", "tags"]);
         assert_eq!(r.unmanaged.len(), 1);
         assert_eq!(r.unmanaged[0].id, "subnet-z");
+    }
+
+    #[test]
+    fn objects_tagged_under_another_id_are_managed() {
+        let recorded = state(&[
+            (
+                "aws_placement_group.pg",
+                "gpu",
+                serde_json::json!({"id": "gpu", "placement_group_id": "pg-1"}),
+            ),
+            (
+                "aws_instance.node",
+                "i-1",
+                serde_json::json!({"id": "i-1", "root_block_device": [{"volume_id": "vol-1"}]}),
+            ),
+        ]);
+        let refreshed = Refreshed {
+            state: recorded.clone(),
+            gone: vec![],
+            changed: vec![],
+        };
+        let found: Vec<Found> = ["pg-1", "vol-1", "i-1", "vol-2"]
+            .into_iter()
+            .map(|id| Found {
+                kind: "x".into(),
+                id: id.into(),
+                reason: "tagged".into(),
+            })
+            .collect();
+        let r = compare(&recorded, &refreshed, &found, &BTreeMap::new());
+        let ids: Vec<&str> = r.unmanaged.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["vol-2"]);
     }
 }

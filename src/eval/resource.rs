@@ -355,6 +355,19 @@ pub fn computed_value(type_: &str, config: &Value, prior: Option<&Value>) -> Val
                 }
             }
         }
+        // A block left to the cloud holds what the cloud chose.
+        for b in schema.blocks.iter().filter(|b| b.cloud_chosen()) {
+            let configured = map
+                .get(b.name)
+                .and_then(Value::as_list)
+                .is_some_and(|l| !l.is_empty());
+            if !configured {
+                let v = prior
+                    .map(|p| p.get(b.name).clone())
+                    .unwrap_or(Value::Unknown);
+                map.insert(b.name.to_string(), v);
+            }
+        }
     }
     Value::Map(map)
 }

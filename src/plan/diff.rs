@@ -52,12 +52,12 @@ pub fn diff(
         }
         let c = config.get(b.name);
         let p = prior.get(b.name);
-        if !blocks_equal(b, c, p) {
+        if let Some(forces) = block_change(b, c, p) {
             out.push(AttrChange {
                 name: b.name.to_string(),
                 before: p.clone(),
                 after: c.clone(),
-                forces_replacement: b.force_new,
+                forces_replacement: forces,
             });
         }
     }
@@ -106,22 +106,39 @@ fn is_zero(v: &Value, ty: Ty) -> bool {
     }
 }
 
-fn blocks_equal(b: &BlockType, c: &Value, p: &Value) -> bool {
+/// `None` when a block's configured instances match the prior ones; otherwise whether the
+/// difference replaces the resource: the block forces replacement, or an argument that
+/// differs inside it does (an instance's `root_block_device.encrypted`, where its
+/// `volume_size` changes in place).
+fn block_change(b: &BlockType, c: &Value, p: &Value) -> Option<bool> {
     let empty = [];
     let cs = c.as_list().unwrap_or(&empty);
     let ps = p.as_list().unwrap_or(&empty);
-    if cs.len() != ps.len() {
-        return false;
+    if cs.is_empty() && b.cloud_chosen() {
+        return None;
     }
-    cs.iter().zip(ps).all(|(c, p)| {
-        b.attrs.iter().all(|a| match c.get_opt(a.name) {
-            Some(cv) => attr_equal(a, cv, p.get(a.name)),
-            None => true,
-        }) && b
-            .blocks
-            .iter()
-            .all(|inner| blocks_equal(inner, c.get(inner.name), p.get(inner.name)))
-    })
+    if cs.len() != ps.len() {
+        return Some(b.can_force_new());
+    }
+    let mut changed = false;
+    let mut forces = b.force_new;
+    for (c, p) in cs.iter().zip(ps) {
+        for a in b.attrs {
+            if let Some(cv) = c.get_opt(a.name)
+                && !attr_equal(a, cv, p.get(a.name))
+            {
+                changed = true;
+                forces |= a.force_new;
+            }
+        }
+        for inner in b.blocks {
+            if let Some(f) = block_change(inner, c.get(inner.name), p.get(inner.name)) {
+                changed = true;
+                forces |= f;
+            }
+        }
+    }
+    changed.then_some(forces)
 }
 
 #[cfg(test)]
@@ -196,6 +213,48 @@ mod tests {
             .map(|c| c.name)
             .collect();
         assert_eq!(names, vec!["vpc_id", "tags"]);
+    }
+
+    #[test]
+    fn cloud_chosen_blocks_left_out_are_no_change_and_nested_force_new_replaces() {
+        let s = schema("aws_instance").unwrap();
+        let root = |size: f64, encrypted: bool| {
+            Value::List(vec![obj(&[
+                ("volume_size", Value::Number(size)),
+                ("encrypted", Value::Bool(encrypted)),
+                ("volume_type", Value::str("gp3")),
+            ])])
+        };
+        let prior = obj(&[
+            ("ami", Value::str("ami-1")),
+            ("root_block_device", root(100.0, true)),
+        ]);
+        let left_out = obj(&[
+            ("ami", Value::str("ami-1")),
+            ("root_block_device", Value::List(vec![])),
+        ]);
+        assert!(diff(s, &left_out, &prior, &[]).is_empty());
+        let bigger = obj(&[
+            ("ami", Value::str("ami-1")),
+            (
+                "root_block_device",
+                Value::List(vec![obj(&[("volume_size", Value::Number(200.0))])]),
+            ),
+        ]);
+        let changes = diff(s, &bigger, &prior, &[]);
+        assert_eq!(changes.len(), 1);
+        assert!(
+            !changes[0].forces_replacement,
+            "a bigger volume is resized in place"
+        );
+        let plain = obj(&[
+            ("ami", Value::str("ami-1")),
+            (
+                "root_block_device",
+                Value::List(vec![obj(&[("encrypted", Value::Bool(false))])]),
+            ),
+        ]);
+        assert!(diff(s, &plain, &prior, &[])[0].forces_replacement);
     }
 
     #[test]

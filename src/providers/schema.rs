@@ -136,6 +136,26 @@ pub struct BlockType {
     pub force_new: bool,
 }
 
+impl BlockType {
+    /// Every argument of the block is the cloud's to choose when left out (an instance's
+    /// `root_block_device` or `metadata_options`): a configuration without the block leaves
+    /// it to the cloud, as Terraform's optional-and-computed blocks do, so it is no change.
+    pub fn cloud_chosen(&self) -> bool {
+        !self.attrs.is_empty()
+            && self
+                .attrs
+                .iter()
+                .all(|a| matches!(a.mode, Mode::OptionalComputed | Mode::Computed))
+    }
+
+    /// Can a change inside this block replace the resource?
+    pub fn can_force_new(&self) -> bool {
+        self.force_new
+            || self.attrs.iter().any(|a| a.force_new)
+            || self.blocks.iter().any(BlockType::can_force_new)
+    }
+}
+
 /// The schema of one resource type.
 #[derive(Debug, Clone, Copy)]
 pub struct ResourceSchema {

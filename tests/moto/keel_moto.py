@@ -974,6 +974,313 @@ def patch_s3_suspended_version_delete() -> None:
     FakeBucket.is_versioned = property(is_versioned_for_delete)
     S3Backend.delete_object = delete_object
     FakeDeleteMarker.dispose = dispose
+# Patch H: EC2 instances and launch templates for GPU clusters.
+#
+# WHY: keel's aws_instance and aws_launch_template hit these gaps of moto 5.2.5;
+# each makes the emulator answer differently from EC2:
+#
+# D1. RunInstances ignores Placement.GroupName, Placement.PartitionNumber and
+#     Placement.Tenancy: DescribeInstances always answers GroupName "" and
+#     Tenancy "default", and an unknown group is accepted. Now they are recorded
+#     (the group must exist in Patch B's store: InvalidPlacementGroup.Unknown
+#     otherwise, before any instance is created). Only the request's own
+#     Placement is recorded: moto still does not carry a launch template's
+#     placement, instance profile or network interfaces onto instances.
+# D2. RunInstances drops Iops and Throughput of BlockDeviceMappings (a gp3
+#     root volume always reads back 3000 IOPS and no throughput). Now the
+#     volumes keep what the request asked for.
+# D3. The default root volume (no mapping in the request) is attached at
+#     /dev/sda1 whatever the AMI's root device is (/dev/xvda for Amazon Linux
+#     and Deep Learning AMIs), so DescribeInstances' RootDeviceName names a
+#     device with no volume. Now it is attached at the AMI's root device; a
+#     mapping for the same device (from a launch template) replaces it instead
+#     of leaving a second, orphaned volume attached.
+# D4. MonitorInstances / UnmonitorInstances raise NotImplementedError (HTTP
+#     500). Now they switch detailed monitoring and answer InstanceMonitorings.
+# D5. ModifyInstanceAttribute UserData: the SDKs send the user data as a blob
+#     (base64 on the wire, decoded by moto's parser), but moto then treats the
+#     decoded bytes as base64 again and answers InvalidUserData.Malformed. Now
+#     the decoded bytes are the user data, as in EC2.
+# D6. DescribeLaunchTemplates with LaunchTemplateIds returns at most 15
+#     templates (its MaxResults default, which EC2 forbids together with ids)
+#     and silently skips ids that do not exist. EC2 returns every requested
+#     template, and fails the call with InvalidLaunchTemplateId.NotFound when
+#     one does not exist. Now moto does the same.
+# D7. CreateLaunchTemplate copies the template's own tags (TagSpecifications
+#     of resource type launch-template) into the version's LaunchTemplateData,
+#     where EC2 keeps only the data's tag specifications (instance, volume,
+#     ...). Now they stay off the data.
+# D8. ReplaceIamInstanceProfileAssociation switches the association but not the
+#     instance: DescribeInstances keeps answering the old profile's ARN. Now
+#     the instance reports the new profile, as in EC2.
+# D9. A launch template's tags are copied once, when it is created: tags
+#     changed later with CreateTags / DeleteTags never show in
+#     DescribeLaunchTemplates. Now it answers the tags the template has.
+# D10. ModifyInstanceAttribute changes the instance type and user data of a
+#     running instance. EC2 refuses with IncorrectInstanceState unless the
+#     instance is stopped; now moto does too, so a client that forgets to stop
+#     the instance first fails here as it would against EC2.
+# ---------------------------------------------------------------------------
+
+
+def _lt_not_found(template_id: str) -> _Ec2Error:
+    return _Ec2Error(
+        "InvalidLaunchTemplateId.NotFound",
+        f"The specified launch template, with template ID {template_id}, does not exist.",
+    )
+
+
+def patch_ec2_compute() -> None:
+    import base64
+
+    from moto.core.types import Base64EncodedString
+    from moto.ec2.models.instances import Instance, InstancePlacement
+    from moto.ec2.responses import instances as instance_responses
+    from moto.ec2.responses.instances import InstanceResponse
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+    from moto.ec2.responses.monitoring import Monitoring
+
+    for cls, method in (
+        (InstanceResponse, "run_instances"),
+        (Instance, "setup_defaults"),
+        (Instance, "add_block_device"),
+        (Monitoring, "monitor_instances"),
+        (Monitoring, "unmonitor_instances"),
+        (LaunchTemplates, "describe_launch_templates"),
+        (LaunchTemplates, "create_launch_template"),
+    ):
+        _require(
+            callable(getattr(cls, method, None)), f"{cls.__name__}.{method} is missing"
+        )
+    _require(
+        callable(getattr(instance_responses, "parse_user_data", None)),
+        "moto.ec2.responses.instances.parse_user_data is missing",
+    )
+    _require(
+        hasattr(InstancePlacement(), "group_name")
+        and hasattr(InstancePlacement(), "tenancy"),
+        "InstancePlacement no longer has group_name / tenancy",
+    )
+    _require(
+        not getattr(InstanceResponse.run_instances, "_keel_patched", False),
+        "keel's compute patch is already applied",
+    )
+
+    # D1, D2.
+    original_run = InstanceResponse.run_instances
+
+    def run_instances(self: Any) -> Any:
+        group = self._get_param("Placement.GroupName")
+        partition = self._get_param("Placement.PartitionNumber")
+        tenancy = self._get_param("Placement.Tenancy")
+        if group:
+            with _PG_LOCK:
+                known = group in _pg_store(self.ec2_backend)
+            if not known:
+                body, headers = _ec2_error(_pg_unknown(group))
+                return body, headers
+        result = original_run(self)
+        reservation = getattr(result, "result", None)
+        if reservation is None:
+            return result
+        wanted = {
+            m.get("DeviceName"): m.get("Ebs", {})
+            for m in self._get_param("BlockDeviceMappings", []) or []
+        }
+        for instance in reservation.instances:
+            if group:
+                instance.placement.group_name = group
+            if partition is not None:
+                instance.placement.partition_number = int(partition)
+            if tenancy:
+                instance.placement.tenancy = tenancy
+            for device, ebs in wanted.items():
+                bdt = instance.block_device_mapping.get(device)
+                if bdt is None:
+                    continue
+                volume = self.ec2_backend.get_volume(bdt.volume_id)
+                if ebs.get("Iops") is not None:
+                    volume.iops = int(ebs["Iops"])
+                if ebs.get("Throughput") is not None:
+                    volume.throughput = int(ebs["Throughput"])
+        return result
+
+    run_instances._keel_patched = True  # type: ignore[attr-defined]
+    InstanceResponse.run_instances = run_instances
+
+    # D3.
+    original_add = Instance.add_block_device
+
+    def setup_defaults(self: Any) -> None:
+        device = self.root_device_name or "/dev/sda1"
+        volume = self.ec2_backend.create_volume(size=8, zone_name=self._placement.zone)
+        self.ec2_backend.attach_volume(volume.id, self.id, device, True)
+
+    def add_block_device(self: Any, *args: Any, **kwargs: Any) -> None:
+        device_path = kwargs.get("device_path", args[1] if len(args) > 1 else None)
+        existing = self.block_device_mapping.get(device_path)
+        if existing is not None:
+            self.ec2_backend.detach_volume(existing.volume_id, self.id, device_path)
+            self.ec2_backend.delete_volume(existing.volume_id)
+        original_add(self, *args, **kwargs)
+
+    Instance.setup_defaults = setup_defaults
+    Instance.add_block_device = add_block_device
+
+    # D4.
+    def _monitoring(self: Any, action: str, state: str) -> tuple[str, dict[str, Any]]:
+        self.error_on_dryrun()
+        ids = self._get_param("InstanceIds", []) or []
+        try:
+            instances = self.ec2_backend.get_multi_instances_by_id(ids)
+        except Exception as err:  # moto's InvalidInstanceID.NotFound
+            code = getattr(err, "error_type", "InvalidInstanceID.NotFound")
+            return _ec2_error(_Ec2Error(code, str(getattr(err, "message", err))))
+        items = []
+        for instance in instances:
+            instance.monitoring_state = state
+            items.append(
+                f"<item><instanceId>{instance.id}</instanceId>"
+                f"<monitoring><state>{state}</state></monitoring></item>"
+            )
+        return _ec2_ok(action, f"<instancesSet>{''.join(items)}</instancesSet>")
+
+    Monitoring.monitor_instances = lambda self: _monitoring(
+        self, "MonitorInstances", "enabled"
+    )
+    Monitoring.unmonitor_instances = lambda self: _monitoring(
+        self, "UnmonitorInstances", "disabled"
+    )
+
+    # D5. RunInstances passes a str (already base64); ModifyInstanceAttribute a
+    # blob that moto's parser has decoded to the raw bytes.
+    original_parse = instance_responses.parse_user_data
+
+    def parse_user_data(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return Base64EncodedString.from_encoded_bytes(base64.b64encode(value))
+        return original_parse(value)
+
+    instance_responses.parse_user_data = parse_user_data
+
+    # D6.
+    original_describe = LaunchTemplates.describe_launch_templates
+
+    def describe_launch_templates(self: Any) -> Any:
+        ids = self._get_param("LaunchTemplateIds", []) or []
+        if not ids:
+            return original_describe(self)
+        self.error_on_dryrun()
+        backend = self.ec2_backend
+        for template_id in ids:
+            if template_id not in backend.launch_templates:
+                return _ec2_error(_lt_not_found(template_id))
+        templates = backend.describe_launch_templates(
+            template_ids=ids, filters=self._filters_from_querystring()
+        )
+        from moto.core.responses import ActionResult
+
+        return ActionResult(
+            {
+                "LaunchTemplates": [
+                    {
+                        "CreateTime": t.create_time,
+                        "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
+                        "DefaultVersionNumber": t.default_version_number,
+                        "LatestVersionNumber": t.latest_version_number,
+                        "LaunchTemplateId": t.id,
+                        "LaunchTemplateName": t.name,
+                        "Tags": t.tags,
+                    }
+                    for t in templates
+                ]
+            }
+        )
+
+    LaunchTemplates.describe_launch_templates = describe_launch_templates
+
+    # D7.
+    original_create_lt = LaunchTemplates.create_launch_template
+
+    def create_launch_template(self: Any) -> Any:
+        result = original_create_lt(self)
+        body = getattr(result, "result", None)
+        template_id = (body or {}).get("LaunchTemplate", {}).get("LaunchTemplateId")
+        template = self.ec2_backend.launch_templates.get(template_id)
+        if template is not None:
+            for version in template.versions:
+                specs = version.data.get("TagSpecifications")
+                if specs:
+                    kept = [
+                        s for s in specs if s.get("ResourceType") != "launch-template"
+                    ]
+                    if kept:
+                        version.data["TagSpecifications"] = kept
+                    else:
+                        del version.data["TagSpecifications"]
+        return result
+
+    LaunchTemplates.create_launch_template = create_launch_template
+
+    # D8.
+    from moto.ec2.models.iam_instance_profile import (
+        IamInstanceProfileAssociationBackend,
+    )
+
+    original_replace = (
+        IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+    )
+
+    def replace_iam_instance_profile_association(
+        self: Any, association_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        association = original_replace(self, association_id, *args, **kwargs)
+        self.modify_instance_attribute(
+            association.instance_id,
+            "iam_instance_profile",
+            {"Arn": association.iam_instance_profile.arn, "Id": association_id},
+        )
+        return association
+
+    IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = (
+        replace_iam_instance_profile_association
+    )
+
+    # D10.
+    original_modify = InstanceResponse.modify_instance_attribute
+
+    def modify_instance_attribute(self: Any) -> Any:
+        attribute = self._get_param("Attribute")
+        needs_stop = attribute in ("instanceType", "userData") or any(
+            self._get_param(f"{name}.Value") is not None
+            for name in ("InstanceType", "UserData")
+        )
+        if needs_stop:
+            instance_id = self._get_param("InstanceId")
+            instance = self.ec2_backend.get_instance_by_id(instance_id)
+            if instance is not None and instance.state != "stopped":
+                return _ec2_error(
+                    _Ec2Error(
+                        "IncorrectInstanceState",
+                        f"The instance '{instance_id}' is not in the 'stopped' state.",
+                    )
+                )
+        return original_modify(self)
+
+    InstanceResponse.modify_instance_attribute = modify_instance_attribute
+
+    # D9. LaunchTemplate.__init__ assigns self.tags once; the property ignores that
+    # assignment and always answers the tag store.
+    from moto.ec2.models.launch_templates import LaunchTemplate
+
+    _require(
+        callable(getattr(LaunchTemplate, "get_tags", None))
+        and not isinstance(LaunchTemplate.__dict__.get("tags"), property),
+        "moto's LaunchTemplate.tags is no longer a plain attribute",
+    )
+    LaunchTemplate.tags = property(
+        lambda self: self.get_tags(), lambda self, _value: None
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -996,6 +1303,7 @@ def apply_patches() -> None:
     patch_s3_lifecycle_fields()
     patch_kms_rotation_period()
     patch_s3_suspended_version_delete()
+    patch_ec2_compute()
 
 
 class _Stop(BaseException):

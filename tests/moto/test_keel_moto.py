@@ -502,6 +502,237 @@ class PlacementGroupTest(SharedServer):
         )
 
 
+class ComputeTest(SharedServer):
+    """Patch H: instances and launch templates for GPU clusters."""
+
+    # A Deep Learning AMI from moto's built-in list; its root device is /dev/xvda.
+    AMI = "ami-999844e0"
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+        vpc = self.ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")[
+            "Subnet"
+        ]["SubnetId"]
+
+    def launch(self, **kwargs):
+        kwargs.setdefault("ImageId", self.AMI)
+        kwargs.setdefault("SubnetId", self.subnet)
+        r = self.ec2.run_instances(MinCount=1, MaxCount=1, **kwargs)
+        return r["Instances"][0]["InstanceId"]
+
+    def describe(self, instance_id):
+        r = self.ec2.describe_instances(InstanceIds=[instance_id])
+        return r["Reservations"][0]["Instances"][0]
+
+    def volumes(self, instance_id):
+        return self.ec2.describe_volumes(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+        )["Volumes"]
+
+    def test_run_instances_records_the_placement(self):
+        group = unique("pg")
+        self.ec2.create_placement_group(
+            GroupName=group, Strategy="partition", PartitionCount=3
+        )
+        iid = self.launch(
+            InstanceType="p5.48xlarge",
+            Placement={"GroupName": group, "PartitionNumber": 2, "Tenancy": "dedicated"},
+        )
+        placement = self.describe(iid)["Placement"]
+        self.assertEqual(placement["GroupName"], group)
+        self.assertEqual(placement["PartitionNumber"], 2)
+        self.assertEqual(placement["Tenancy"], "dedicated")
+        self.assertEqual(self.describe(iid)["InstanceType"], "p5.48xlarge")
+
+    def test_run_instances_into_an_unknown_group_fails_and_creates_nothing(self):
+        before = len(self.ec2.describe_instances()["Reservations"])
+        err = self.assertClientError(
+            "InvalidPlacementGroup.Unknown",
+            400,
+            self.launch,
+            Placement={"GroupName": unique("missing")},
+        )
+        self.assertIn("unknown", err["Error"]["Message"])
+        self.assertEqual(len(self.ec2.describe_instances()["Reservations"]), before)
+
+    def test_block_device_mappings_keep_iops_and_throughput(self):
+        iid = self.launch(
+            BlockDeviceMappings=[
+                {
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {
+                        "VolumeSize": 100,
+                        "VolumeType": "gp3",
+                        "Encrypted": True,
+                        "Iops": 4000,
+                        "Throughput": 250,
+                    },
+                }
+            ]
+        )
+        [volume] = self.volumes(iid)
+        self.assertEqual(volume["Iops"], 4000)
+        self.assertEqual(volume["Throughput"], 250)
+        self.assertTrue(volume["Encrypted"])
+
+    def test_default_root_volume_sits_on_the_ami_root_device(self):
+        iid = self.launch()
+        instance = self.describe(iid)
+        self.assertEqual(instance["RootDeviceName"], "/dev/xvda")
+        devices = [m["DeviceName"] for m in instance["BlockDeviceMappings"]]
+        self.assertEqual(devices, ["/dev/xvda"])
+        self.assertEqual(len(self.volumes(iid)), 1)
+
+    def test_template_root_mapping_replaces_the_default_root_volume(self):
+        lt = self.ec2.create_launch_template(
+            LaunchTemplateName=unique("lt"),
+            LaunchTemplateData={
+                "ImageId": self.AMI,
+                "BlockDeviceMappings": [
+                    {"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 50}}
+                ],
+            },
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        iid = self.ec2.run_instances(
+            MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": lt}
+        )["Instances"][0]["InstanceId"]
+        [volume] = self.volumes(iid)
+        self.assertEqual(volume["Size"], 50)
+
+    def test_monitor_and_unmonitor(self):
+        iid = self.launch()
+        out = self.ec2.monitor_instances(InstanceIds=[iid])["InstanceMonitorings"]
+        self.assertEqual(out, [{"InstanceId": iid, "Monitoring": {"State": "enabled"}}])
+        self.assertEqual(self.describe(iid)["Monitoring"]["State"], "enabled")
+        self.ec2.unmonitor_instances(InstanceIds=[iid])
+        self.assertEqual(self.describe(iid)["Monitoring"]["State"], "disabled")
+        self.assertClientError(
+            "InvalidInstanceID.NotFound",
+            400,
+            self.ec2.monitor_instances,
+            InstanceIds=["i-0123456789abcdef0"],
+        )
+
+    def test_type_and_user_data_change_only_while_stopped(self):
+        iid = self.launch(InstanceType="g5.xlarge")
+        for change in (
+            {"InstanceType": {"Value": "g6.xlarge"}},
+            {"UserData": {"Value": b"#!/bin/sh"}},
+            {"Attribute": "instanceType", "Value": "g6.xlarge"},
+        ):
+            with self.subTest(change=change):
+                self.assertClientError(
+                    "IncorrectInstanceState",
+                    400,
+                    self.ec2.modify_instance_attribute,
+                    InstanceId=iid,
+                    **change,
+                )
+        self.ec2.stop_instances(InstanceIds=[iid])
+        self.ec2.modify_instance_attribute(
+            InstanceId=iid, InstanceType={"Value": "g6.xlarge"}
+        )
+        self.assertEqual(self.describe(iid)["InstanceType"], "g6.xlarge")
+        # Other attributes still change on a running instance.
+        self.ec2.start_instances(InstanceIds=[iid])
+        self.ec2.modify_instance_attribute(
+            InstanceId=iid, DisableApiTermination={"Value": False}
+        )
+
+    def test_modify_user_data_takes_the_raw_bytes(self):
+        iid = self.launch(UserData="#!/bin/sh\necho before")
+        self.ec2.stop_instances(InstanceIds=[iid])
+        self.ec2.modify_instance_attribute(
+            InstanceId=iid, UserData={"Value": b"#!/bin/sh\necho after"}
+        )
+        got = self.ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData")
+        import base64
+
+        self.assertEqual(
+            base64.b64decode(got["UserData"]["Value"]), b"#!/bin/sh\necho after"
+        )
+
+    def test_describe_launch_templates_by_ids_returns_all_or_fails(self):
+        ids = [
+            self.ec2.create_launch_template(
+                LaunchTemplateName=unique("many"),
+                LaunchTemplateData={"ImageId": self.AMI},
+            )["LaunchTemplate"]["LaunchTemplateId"]
+            for _ in range(17)
+        ]
+        got = self.ec2.describe_launch_templates(LaunchTemplateIds=ids)
+        self.assertEqual(
+            sorted(t["LaunchTemplateId"] for t in got["LaunchTemplates"]), sorted(ids)
+        )
+        missing = "lt-0123456789abcdef0"
+        err = self.assertClientError(
+            "InvalidLaunchTemplateId.NotFound",
+            400,
+            self.ec2.describe_launch_templates,
+            LaunchTemplateIds=[ids[0], missing],
+        )
+        self.assertIn(missing, err["Error"]["Message"])
+
+    def test_replacing_the_instance_profile_shows_on_the_instance(self):
+        iam = self.launcher.client("iam")
+        names = [unique("profile"), unique("profile")]
+        arns = [
+            iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"]
+            for n in names
+        ]
+        iid = self.launch(IamInstanceProfile={"Name": names[0]})
+        self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[0])
+        [assoc] = self.ec2.describe_iam_instance_profile_associations(
+            Filters=[{"Name": "instance-id", "Values": [iid]}]
+        )["IamInstanceProfileAssociations"]
+        self.ec2.replace_iam_instance_profile_association(
+            AssociationId=assoc["AssociationId"], IamInstanceProfile={"Name": names[1]}
+        )
+        self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[1])
+
+    def test_template_tags_follow_create_and_delete_tags(self):
+        lt = self.ec2.create_launch_template(
+            LaunchTemplateName=unique("retag"),
+            LaunchTemplateData={"ImageId": self.AMI},
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": "a", "Value": "1"}]}
+            ],
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        self.ec2.create_tags(Resources=[lt], Tags=[{"Key": "b", "Value": "2"}])
+        self.ec2.delete_tags(Resources=[lt], Tags=[{"Key": "a"}])
+        for call in (
+            lambda: self.ec2.describe_launch_templates(LaunchTemplateIds=[lt]),
+            lambda: self.ec2.describe_launch_templates(
+                Filters=[{"Name": "tag:b", "Values": ["2"]}]
+            ),
+        ):
+            [got] = [t for t in call()["LaunchTemplates"] if t["LaunchTemplateId"] == lt]
+            self.assertEqual(got["Tags"], [{"Key": "b", "Value": "2"}])
+
+    def test_template_tags_stay_off_the_template_data(self):
+        lt = self.ec2.create_launch_template(
+            LaunchTemplateName=unique("tags"),
+            LaunchTemplateData={
+                "ImageId": self.AMI,
+                "TagSpecifications": [
+                    {"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "b"}]}
+                ],
+            },
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": "k", "Value": "v"}]}
+            ],
+        )["LaunchTemplate"]
+        self.assertEqual(lt["Tags"], [{"Key": "k", "Value": "v"}])
+        [version] = self.ec2.describe_launch_template_versions(
+            LaunchTemplateId=lt["LaunchTemplateId"]
+        )["LaunchTemplateVersions"]
+        self.assertEqual(
+            version["LaunchTemplateData"]["TagSpecifications"],
+            [{"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "b"}]}],
+        )
+
+
 class SecureTransportPolicyTest(SharedServer):
     """Patch C: requests count as TLS for aws:SecureTransport, nothing else changes."""
 
@@ -984,6 +1215,15 @@ class PatchGuardTest(unittest.TestCase):
         with self.assertRaises(keel_moto.PatchError) as ctx:
             keel_moto.patch_ec2_placement_groups()
         self.assertIn("already implements", str(ctx.exception))
+
+    def test_applying_compute_patch_twice_is_refused(self):
+        sys.path.insert(0, HERE)
+        import keel_moto
+
+        keel_moto.patch_ec2_compute()  # this test process: first time
+        with self.assertRaises(keel_moto.PatchError) as ctx:
+            keel_moto.patch_ec2_compute()
+        self.assertIn("already applied", str(ctx.exception))
 
 
 class LauncherLifecycleTest(unittest.TestCase):

@@ -5,6 +5,7 @@ mod fixture;
 mod moto;
 
 mod apply;
+mod compute;
 mod drift;
 mod encrypted_bucket;
 mod errors;

@@ -11,9 +11,13 @@
 //! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP;
 //! IAM deletes policies that are attached or have other versions, accepts any character
 //! in tag values and any principal in a trust policy (real IAM refuses a role created a
-//! moment ago; the patch does so for a second after its creation).
+//! moment ago; the patch does so for a second after its creation);
 //! lifecycle rules lose their object-size filters and NewerNoncurrentVersions; KMS
-//! ignores a key's rotation period.
+//! ignores a key's rotation period; EC2
+//! instances lose their placement, gp3 IOPS and throughput, monitoring and user data
+//! changes, and launch templates their tags and lookups by id (patch H). moto still does
+//! not carry a launch template's instance profile, network interfaces, IMDS or spot
+//! settings onto the instances it launches: tests check those in the template's data.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -5,8 +5,8 @@
 //!
 //! Each family of types lives in one module that holds its schemas and its create, read,
 //! update and delete: `ec2` (VPCs, subnets), `network` (gateways, routes), `security_group`,
-//! `s3`, `iam`, `kms` and `compute` (placement groups, launch templates, instances). This
-//! file only routes a type to its family.
+//! `s3`, `iam`, `kms` and `compute` (placement groups, key pairs, launch templates,
+//! instances). This file only routes a type to its family.
 
 pub mod calls;
 mod compute;
@@ -281,15 +281,28 @@ pub(crate) fn string_map(value: &Value, key: &str) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-/// `tags` as state records it: the configured tags, with the values the cloud holds.
+/// `tags` as state records it: the configured tags, with the values the cloud holds. On
+/// import, when nothing is recorded, every tag but keel's (`keel:`) and AWS's (`aws:`).
 pub(crate) fn user_tags(prior_or_config: &Value, cloud: &BTreeMap<String, String>) -> Value {
-    match prior_or_config.get("tags").as_map() {
-        Some(m) => Value::Map(
+    match prior_or_config.get_opt("tags") {
+        Some(Value::Map(m)) => Value::Map(
             m.keys()
                 .filter_map(|k| cloud.get(k).map(|v| (k.clone(), Value::str(v))))
                 .collect(),
         ),
-        None => Value::Null,
+        None => {
+            let theirs: BTreeMap<String, Value> = cloud
+                .iter()
+                .filter(|(k, _)| !k.starts_with("keel:") && !k.starts_with("aws:"))
+                .map(|(k, v)| (k.clone(), Value::str(v)))
+                .collect();
+            if theirs.is_empty() {
+                Value::Null
+            } else {
+                Value::Map(theirs)
+            }
+        }
+        Some(_) => Value::Null,
     }
 }
 
@@ -359,6 +372,14 @@ mod tests {
         ]);
         assert_eq!(
             user_tags(&config, &cloud),
+            Value::Map(BTreeMap::from([("Name".to_string(), Value::str("new"))]))
+        );
+        let untagged = Value::Map(BTreeMap::from([("tags".to_string(), Value::Null)]));
+        assert_eq!(user_tags(&untagged, &cloud), Value::Null);
+        // Imported: state recorded nothing, so the cloud's tags but keel's own.
+        let imported = Value::Map(BTreeMap::from([("id".to_string(), Value::str("x"))]));
+        assert_eq!(
+            user_tags(&imported, &cloud),
             Value::Map(BTreeMap::from([("Name".to_string(), Value::str("new"))]))
         );
     }

@@ -1,8 +1,8 @@
 //! `aws_kms_alias`: a name for a KMS key. Its id is the name (`alias/...`); every alias of
 //! a stack is read with one paginated ListAliases.
 
-use crate::providers::aws::{prior_id, sdk_error};
 use crate::providers::ProviderError;
+use crate::providers::aws::{prior_id, sdk_error};
 use crate::providers::schema::{Attr, ResourceSchema, Ty};
 use crate::value::Value;
 use aws_sdk_kms::Client;
@@ -40,13 +40,16 @@ pub async fn create_alias(kms: &Client, config: &Value) -> Result<Value> {
         ("id".to_string(), Value::str(&name)),
         ("name".to_string(), Value::str(&name)),
     ]));
-    read_alias(kms, &crate::providers::aws::ec2::merge_config(&known, config))
-        .await?
-        .ok_or_else(|| {
-            ProviderError::new(format!(
-                "KMS alias {name} vanished right after it was created"
-            ))
-        })
+    read_alias(
+        kms,
+        &crate::providers::aws::ec2::merge_config(&known, config),
+    )
+    .await?
+    .ok_or_else(|| {
+        ProviderError::new(format!(
+            "KMS alias {name} vanished right after it was created"
+        ))
+    })
 }
 
 async fn read_alias(kms: &Client, prior: &Value) -> Result<Option<Value>> {
@@ -123,9 +126,12 @@ pub async fn update_alias(kms: &Client, prior: &Value, config: &Value) -> Result
         ("id".to_string(), Value::str(&name)),
         ("name".to_string(), Value::str(&name)),
     ]));
-    read_alias(kms, &crate::providers::aws::ec2::merge_config(&known, config))
-        .await?
-        .ok_or_else(|| ProviderError::new(format!("KMS alias {name} no longer exists")))
+    read_alias(
+        kms,
+        &crate::providers::aws::ec2::merge_config(&known, config),
+    )
+    .await?
+    .ok_or_else(|| ProviderError::new(format!("KMS alias {name} no longer exists")))
 }
 
 pub async fn delete_alias(kms: &Client, prior: &Value) -> Result<()> {
