@@ -95,7 +95,11 @@ pub fn compare(
             continue;
         };
         let ignored = ignore.get(addr).cloned().unwrap_or_default();
-        let skip = |k: &str| crate::plan::is_ignored(&ignored, k);
+        let schema = crate::providers::schema(&before.type_);
+        let skip = |k: &str| {
+            crate::plan::is_ignored(&ignored, k)
+                || schema.and_then(|s| s.attr(k)).is_some_and(|a| a.volatile)
+        };
         let (b, a) = (before.value(), now.value());
         let keys: std::collections::BTreeSet<&String> = b
             .as_map()
@@ -167,7 +171,7 @@ mod tests {
             s.resources.insert(
                 addr.parse().unwrap(),
                 ResourceState {
-                    type_: "aws_subnet".into(),
+                    type_: addr.split('.').next().unwrap().into(),
                     id: id.to_string(),
                     attributes: attrs.clone(),
                     dependencies: vec![],
@@ -242,6 +246,28 @@ mod tests {
         assert_eq!(names, ["map_public_ip_on_launch", "tags"]);
         assert_eq!(r.unmanaged.len(), 1);
         assert_eq!(r.unmanaged[0].id, "subnet-z");
+    }
+
+    #[test]
+    fn volatile_counters_are_not_drift() {
+        let recorded = state(&[(
+            "aws_iam_policy.p",
+            "arn:aws:iam::1:policy/p",
+            serde_json::json!({"id": "arn:aws:iam::1:policy/p", "attachment_count": 0, "description": "a"}),
+        )]);
+        let mut now = recorded.clone();
+        now.resources
+            .get_mut(&"aws_iam_policy.p".parse().unwrap())
+            .unwrap()
+            .attributes = serde_json::json!({"id": "arn:aws:iam::1:policy/p", "attachment_count": 3, "description": "b"});
+        let refreshed = Refreshed {
+            state: now,
+            gone: vec![],
+            changed: vec![],
+        };
+        let r = compare(&recorded, &refreshed, &[], &BTreeMap::new());
+        let names: Vec<&str> = r.changed[0].attrs.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["description"]);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Attr {
     /// Checks a known configured value; the error is a sentence saying what is allowed
     /// (evaluation reports it at the attribute, with its file:line:column).
     pub check: Option<Check>,
+    /// A computed counter that other resources' activity moves (a policy's
+    /// `attachment_count`): refreshed into state, but never reported as drift.
+    pub volatile: bool,
 }
 
 /// A check of one attribute's value: `Err` says what is wrong and what would be right.
@@ -75,6 +78,7 @@ impl Attr {
             force_new: false,
             default: None,
             check: None,
+            volatile: false,
         }
     }
     pub const fn optional(name: &'static str, ty: Ty) -> Attr {
@@ -85,6 +89,7 @@ impl Attr {
             force_new: false,
             default: None,
             check: None,
+            volatile: false,
         }
     }
     pub const fn optional_computed(name: &'static str, ty: Ty) -> Attr {
@@ -95,6 +100,7 @@ impl Attr {
             force_new: false,
             default: None,
             check: None,
+            volatile: false,
         }
     }
     pub const fn computed(name: &'static str, ty: Ty) -> Attr {
@@ -105,6 +111,7 @@ impl Attr {
             force_new: false,
             default: None,
             check: None,
+            volatile: false,
         }
     }
     pub const fn force_new(mut self) -> Attr {
@@ -113,6 +120,10 @@ impl Attr {
     }
     pub const fn default(mut self, d: Default) -> Attr {
         self.default = Some(d);
+        self
+    }
+    pub const fn volatile(mut self) -> Attr {
+        self.volatile = true;
         self
     }
     pub const fn check(mut self, check: Check) -> Attr {

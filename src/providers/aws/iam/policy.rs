@@ -33,7 +33,7 @@ pub static AWS_IAM_POLICY: ResourceSchema = ResourceSchema {
         Attr::computed("id", Ty::String),
         Attr::computed("arn", Ty::String),
         Attr::computed("policy_id", Ty::String),
-        Attr::computed("attachment_count", Ty::Number),
+        Attr::computed("attachment_count", Ty::Number).volatile(),
     ],
     blocks: &[],
     taggable: true,
