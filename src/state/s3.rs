@@ -78,6 +78,20 @@ impl S3Store {
         }
     }
 
+    /// A store over a client built elsewhere (tests point one at their endpoint).
+    pub fn with_client(client: Client, settings: S3Settings) -> S3Store {
+        let region = settings
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        S3Store {
+            client,
+            settings,
+            region,
+            seen: Mutex::new(Seen::Unknown),
+        }
+    }
+
     pub fn settings(&self) -> &S3Settings {
         &self.settings
     }
@@ -372,11 +386,15 @@ impl S3Store {
                         .await
                 })
             };
-            let result = std::thread::spawn(release).join();
-            if !matches!(result, Ok(Ok(_))) {
-                eprintln!(
+            match std::thread::spawn(release).join() {
+                Ok(Ok(_)) => {}
+                // Not this lock's object any more: it was broken while this command ran.
+                Ok(Err(e)) if is_precondition(&e) => eprintln!(
+                    "Warning: this command's lock on state {location} (id {id}) was broken with keel force-unlock while it ran"
+                ),
+                _ => eprintln!(
                     "Warning: keel could not release its lock on state {location}. Once no keel is using the state, break it with: keel force-unlock {id} <stack dir>"
-                );
+                ),
             }
         })
     }
