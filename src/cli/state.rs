@@ -196,6 +196,8 @@ fn rekey(args: RekeyArgs) -> Result<ExitCode, Failure> {
 fn import_tf(args: TfArgs) -> Result<ExitCode, Failure> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Failure::Message(format!("cannot read {}: {e}", args.file.display())))?;
+    let path = args.file.display().to_string();
+    crate::import::terraform::check(&path, &text).map_err(|e| Failure::Message(e.to_string()))?;
     let stack = Stack::load(&args.stack)?;
     let lock = stack.lock("state import-terraform")?;
     if let Some(existing) = stack.read_state()?
@@ -212,7 +214,6 @@ fn import_tf(args: TfArgs) -> Result<ExitCode, Failure> {
         stack: stack.config.stack.clone(),
         default_tags: settings.default_tags,
     };
-    let path = args.file.display().to_string();
     let (mut state, imported) = stack
         .runtime
         .block_on(import_terraform(

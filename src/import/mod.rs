@@ -156,6 +156,17 @@ pub(crate) async fn adopt<P: Provider>(
                 .map_err(fail)?;
         }
     }
+    // Arguments the cloud does not hold (force_destroy, revoke_rules_on_delete) read back
+    // as null; record their defaults, as a configuration that leaves them out would.
+    if let Value::Map(m) = &mut value {
+        for a in schema.attrs {
+            if let Some(d) = a.default
+                && m.get(a.name).is_none_or(Value::is_null)
+            {
+                m.insert(a.name.to_string(), d.value());
+            }
+        }
+    }
     Ok(ResourceState {
         type_: addr.type_.clone(),
         id: value.get("id").as_str().unwrap_or(&id).to_string(),

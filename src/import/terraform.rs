@@ -108,23 +108,7 @@ pub async fn import_terraform<P: Provider>(
         path: path.to_string(),
         reason,
     };
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| not(format!("not valid JSON ({e})")))?;
-    match json.get("version").and_then(|v| v.as_u64()) {
-        Some(4) => {}
-        Some(found) => {
-            return Err(TfImportError::Version {
-                path: path.to_string(),
-                found,
-            });
-        }
-        None => return Err(not("it has no format version".into())),
-    }
-    if json.get("terraform_version").is_none() {
-        return Err(not("it has no terraform_version".into()));
-    }
-    let tf: Tfstate = serde_json::from_value(json).map_err(|e| not(e.to_string()))?;
-    debug_assert_eq!(tf.version, 4);
+    let tf = parse(path, text)?;
 
     let mut found = Vec::new();
     let mut unsupported = Vec::new();
@@ -225,6 +209,36 @@ pub async fn import_terraform<P: Provider>(
             skipped: unsupported,
         },
     ))
+}
+
+/// Checks that `text` is a Terraform state this keel reads (format version 4).
+pub fn check(path: &str, text: &str) -> Result<(), TfImportError> {
+    parse(path, text).map(|_| ())
+}
+
+fn parse(path: &str, text: &str) -> Result<Tfstate, TfImportError> {
+    let not = |reason: String| TfImportError::NotTfstate {
+        path: path.to_string(),
+        reason,
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| not(format!("not valid JSON ({e})")))?;
+    match json.get("version").and_then(|v| v.as_u64()) {
+        Some(4) => {}
+        Some(found) => {
+            return Err(TfImportError::Version {
+                path: path.to_string(),
+                found,
+            });
+        }
+        None => return Err(not("it has no format version".into())),
+    }
+    if json.get("terraform_version").is_none() {
+        return Err(not("it has no terraform_version".into()));
+    }
+    let tf: Tfstate = serde_json::from_value(json).map_err(|e| not(e.to_string()))?;
+    debug_assert_eq!(tf.version, 4);
+    Ok(tf)
 }
 
 /// `module.net.aws_vpc.main["a"]` from a Terraform resource and instance.

@@ -7,6 +7,7 @@ mod moto;
 mod apply;
 mod drift;
 mod errors;
+mod import;
 mod inputs;
 mod network;
 mod refresh;
