@@ -17,16 +17,16 @@ pub enum OpError {
         "cannot move {from} to {to}: a resource cannot change its type\n  help: both addresses must be of the same resource type"
     )]
     TypeMismatch {
-        from: ResourceAddr,
-        to: ResourceAddr,
+        from: Box<ResourceAddr>,
+        to: Box<ResourceAddr>,
     },
     #[error(
         "cannot move {from} to {to}: {from} has several instances, so the destination cannot name one\n  help: move the whole resource ({}) or one instance at a time",
         unkeyed(to)
     )]
     ManyToOne {
-        from: ResourceAddr,
-        to: ResourceAddr,
+        from: Box<ResourceAddr>,
+        to: Box<ResourceAddr>,
     },
 }
 
@@ -86,8 +86,8 @@ pub fn move_addr(
 ) -> Result<Vec<(ResourceAddr, ResourceAddr)>, OpError> {
     if from.type_ != to.type_ {
         return Err(OpError::TypeMismatch {
-            from: from.clone(),
-            to: to.clone(),
+            from: Box::new(from.clone()),
+            to: Box::new(to.clone()),
         });
     }
     let found = matching(state, from);
@@ -97,8 +97,8 @@ pub fn move_addr(
     let pairs: Vec<(ResourceAddr, ResourceAddr)> = if from.key.is_some() || to.key.is_some() {
         if found.len() > 1 {
             return Err(OpError::ManyToOne {
-                from: from.clone(),
-                to: to.clone(),
+                from: Box::new(from.clone()),
+                to: Box::new(to.clone()),
             });
         }
         vec![(found[0].clone(), to.clone())]

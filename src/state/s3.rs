@@ -376,7 +376,7 @@ impl S3Store {
             // Released from Drop, which cannot await: run the delete to completion on a
             // thread of its own, driven by the runtime the lock was taken on.
             let release = move || {
-                handle.block_on(async {
+                let result = handle.block_on(async {
                     client
                         .delete_object()
                         .bucket(bucket)
@@ -384,12 +384,17 @@ impl S3Store {
                         .if_match(etag)
                         .send()
                         .await
-                })
+                });
+                match result {
+                    Ok(_) => Released::Yes,
+                    Err(e) if is_precondition(&e) => Released::Broken,
+                    Err(_) => Released::Failed,
+                }
             };
             match std::thread::spawn(release).join() {
-                Ok(Ok(_)) => {}
+                Ok(Released::Yes) => {}
                 // Not this lock's object any more: it was broken while this command ran.
-                Ok(Err(e)) if is_precondition(&e) => eprintln!(
+                Ok(Released::Broken) => eprintln!(
                     "Warning: this command's lock on state {location} (id {id}) was broken with keel force-unlock while it ran"
                 ),
                 _ => eprintln!(
@@ -398,6 +403,14 @@ impl S3Store {
             }
         })
     }
+}
+
+/// How releasing a lock went.
+enum Released {
+    Yes,
+    /// Someone broke it first.
+    Broken,
+    Failed,
 }
 
 fn is_precondition<E, R>(err: &SdkError<E, R>) -> bool

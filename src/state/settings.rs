@@ -79,7 +79,7 @@ pub fn resolve(config: &Config, state_flag: Option<&Path>) -> Result<BackendSett
     };
     let encryption = match &config.terraform.encryption {
         Some(block) => encryption(block, &mut diags),
-        None => EncryptionSettings::from_env().map_err(|m| Diagnostic::error(m)),
+        None => EncryptionSettings::from_env().map_err(Diagnostic::error),
     };
     let encryption = match encryption {
         Ok(e) => e,
@@ -168,12 +168,9 @@ fn s3(b: &Block, diags: &mut Diagnostics) -> Option<S3Settings> {
     for block in b.body.iter().filter_map(|s| s.as_block()) {
         match block.ident.as_str() {
             "endpoints" => {
-                for attr in attributes(&block.body) {
-                    match attr.key.as_str() {
-                        "s3" => s.endpoint = plain_string(b.file, attr, diags),
-                        // Only S3 is used by this backend.
-                        _ => {}
-                    }
+                // Only S3 is used by this backend; other services' endpoints are ignored.
+                for attr in attributes(&block.body).filter(|a| a.key.as_str() == "s3") {
+                    s.endpoint = plain_string(b.file, attr, diags);
                 }
             }
             other => diags.push(

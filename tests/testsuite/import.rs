@@ -366,9 +366,7 @@ fn a_terraform_state_becomes_keel_state_with_no_changes_left() {
     // A resource keel does not manage: refused, listed, nothing written.
     let with_lambda = tf.replacen(
         "\"resources\": [",
-        &format!(
-            "\"resources\": [ {{ \"mode\": \"managed\", \"type\": \"aws_lambda_function\", \"name\": \"f\", \"provider\": \"provider[\\\"registry.terraform.io/hashicorp/aws\\\"]\", \"instances\": [{{ \"attributes\": {{ \"id\": \"f\" }} }}] }},"
-        ),
+        "\"resources\": [ { \"mode\": \"managed\", \"type\": \"aws_lambda_function\", \"name\": \"f\", \"provider\": \"provider[\\\"registry.terraform.io/hashicorp/aws\\\"]\", \"instances\": [{ \"attributes\": { \"id\": \"f\" } }] },",
         1,
     );
     std::fs::write(&tf_path, &with_lambda).unwrap();
