@@ -15,8 +15,9 @@
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only
-//! code that calls a cloud), [`state`] (the recorded truth, locked and written atomically)
-//! and [`cli`] (the `keel` command).
+//! code that calls a cloud), [`state`] (the recorded truth: locked, written after every
+//! operation, kept in a local file or S3, optionally encrypted), [`import`] (cloud objects
+//! and Terraform state brought under keel) and [`cli`] (the `keel` command).
 
 pub mod addr;
 pub mod apply;
@@ -26,6 +27,7 @@ pub mod diag;
 pub mod drift;
 pub mod eval;
 pub mod graph;
+pub mod import;
 pub mod plan;
 pub mod providers;
 pub mod refresh;

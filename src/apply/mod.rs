@@ -12,9 +12,7 @@ use crate::eval::{self, Env, Inputs, NodeValue, ProviderSettings, computed_value
 use crate::graph::{Node, ResourceGraph};
 use crate::plan::{Action, Plan, Step};
 use crate::providers::{Provider, ProviderError};
-use crate::state::{
-    Deposed, LocalBackend, OutputState, ResourceState, State, StateError, StateLock,
-};
+use crate::state::{Backend, Deposed, OutputState, ResourceState, State, StateError, StateLock};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -68,14 +66,14 @@ impl ApplyReport {
 
 /// Where apply records what it does.
 pub struct Recorder<'a> {
-    pub backend: &'a LocalBackend,
+    pub backend: &'a Backend,
     pub lock: &'a StateLock,
     pub state: &'a mut State,
 }
 
 impl Recorder<'_> {
-    fn save(&mut self) -> Result<(), StateError> {
-        self.backend.write(self.lock, self.state)
+    async fn save(&mut self) -> Result<(), StateError> {
+        self.backend.write(self.lock, self.state).await
     }
 }
 
@@ -176,7 +174,7 @@ pub async fn apply<P: Provider>(
             )
         })
         .collect();
-    rec.save()?;
+    rec.save().await?;
     Ok(report)
 }
 
@@ -219,7 +217,7 @@ async fn delete<P: Provider>(
             } else {
                 rec.state.resources.remove(&change.addr);
             }
-            rec.save()?;
+            rec.save().await?;
             report.destroyed += 1;
             progress.line(format!(
                 "{what}: Destruction complete after {}",
@@ -329,7 +327,7 @@ async fn walk<P: Provider>(
                             addr: addr.clone(),
                             resource: old,
                         });
-                        rec.save()?;
+                        rec.save().await?;
                     }
                     progress.line(format!("{addr}: Creating..."));
                     provider
@@ -350,7 +348,7 @@ async fn walk<P: Provider>(
                     let entry = record(&object);
                     let id = entry.id.clone();
                     rec.state.resources.insert(addr.clone(), entry);
-                    rec.save()?;
+                    rec.save().await?;
                     match change.action {
                         Action::Update => report.changed += 1,
                         _ => report.added += 1,

@@ -41,15 +41,14 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         }
         return refresh_only(&stack, &redact, args.auto_approve);
     }
-    let connected = stack.connect()?;
+    let provider = stack.connect()?;
     let (lock, mut state, plan) = make_plan(
         &stack,
         if destroy { "destroy" } else { "apply" },
         destroy,
-        args.refresh.then_some(&connected),
+        args.refresh.then_some(&provider),
         true,
     )?;
-    let (runtime, provider) = connected;
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
@@ -66,7 +65,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     }
     println!();
 
-    let report = runtime.block_on(async {
+    let report = stack.runtime.block_on(async {
         let mut rec = Recorder {
             backend: &stack.backend,
             lock: &lock,
@@ -114,16 +113,17 @@ fn refresh_only(
     redact: &crate::report::Redactor,
     auto_approve: bool,
 ) -> Result<ExitCode, Failure> {
-    let lock = stack.backend.lock("apply -refresh-only")?;
-    let Some(state) = stack.backend.read()? else {
+    let lock = stack.lock("apply -refresh-only")?;
+    let Some(state) = stack.read_state()? else {
         return Err(Failure::Message(format!(
             "no state at {}: there is nothing to refresh yet",
-            stack.backend.path.display()
+            stack.backend.location()
         )));
     };
-    let (runtime, provider) = stack.connect()?;
+    let provider = stack.connect()?;
     let mut progress = |line: String| println!("{line}");
-    let mut refreshed = runtime
+    let mut refreshed = stack
+        .runtime
         .block_on(refresh::refresh(&state, &provider, &mut progress))
         .map_err(|e| Failure::Message(e.to_string()))?;
     let report = drift::compare(&state, &refreshed, &[], &BTreeMap::new());
@@ -140,7 +140,7 @@ fn refresh_only(
         println!("\nApply cancelled.");
         return Ok(ExitCode::from(1));
     }
-    stack.backend.write(&lock, &mut refreshed.state)?;
+    stack.write_state(&lock, &mut refreshed.state)?;
     println!(
         "\nApply complete! keel recorded {} changed and forgot {} deleted resource(s); nothing in the cloud was changed.",
         report.changed.len(),

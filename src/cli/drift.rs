@@ -34,22 +34,22 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let format = if args.json { Format::Json } else { args.format };
     let stack = Stack::load(&args.stack)?;
-    let lock = stack.backend.lock("drift")?;
-    let Some(state) = stack.backend.read()? else {
+    let lock = stack.lock("drift")?;
+    let Some(state) = stack.read_state()? else {
         return Err(Failure::Message(format!(
             "no state at {}: keel drift compares the cloud with what an apply recorded, so apply the stack first",
-            stack.backend.path.display()
+            stack.backend.location()
         )));
     };
     drop(lock);
-    let (runtime, provider) = stack.connect()?;
+    let provider = stack.connect()?;
     let vpcs: Vec<String> = state
         .resources
         .values()
         .filter(|r| r.type_ == "aws_vpc")
         .map(|r| r.id.clone())
         .collect();
-    let (refreshed, found, refresh_calls) = runtime.block_on(async {
+    let (refreshed, found, refresh_calls) = stack.runtime.block_on(async {
         let mut quiet = |_line: String| {};
         let refreshed = refresh::refresh(&state, &provider, &mut quiet)
             .await

@@ -4,10 +4,14 @@
 
 mod apply;
 mod drift;
+mod force_unlock;
+mod import;
+mod init;
 mod output;
 mod plan;
 mod show;
 mod stack;
+mod state;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -65,6 +69,15 @@ pub enum Command {
     Drift(drift::Args),
     /// Show a plan saved with keel plan -out FILE.
     Show(show::Args),
+    /// Check the stack's state backend; -migrate-state moves state into it.
+    Init(init::Args),
+    /// Look at or change recorded state (list, show, rm, mv, rekey, import-terraform).
+    #[command(subcommand)]
+    State(state::Command),
+    /// Bring an existing cloud object under keel: keel import ADDR ID [DIR].
+    Import(import::Args),
+    /// Break a state lock left behind by a keel that died: keel force-unlock LOCK_ID [DIR].
+    ForceUnlock(force_unlock::Args),
 }
 
 /// Accepts `-auto-approve` for `--auto-approve`: Terraform users type single dashes.
@@ -98,6 +111,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Output(args) => output::exec(args),
         Command::Show(args) => show::exec(args),
         Command::Drift(args) => drift::exec(args),
+        Command::Init(args) => init::exec(args),
+        Command::State(command) => state::exec(command),
+        Command::Import(args) => import::exec(args),
+        Command::ForceUnlock(args) => force_unlock::exec(args),
     };
     match result {
         Ok(code) => code,

@@ -21,10 +21,10 @@ pub struct Args {
 
 pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     let stack = Stack::load(&args.stack)?;
-    let Some(state) = stack.backend.read()? else {
+    let Some(state) = stack.read_state()? else {
         return Err(Failure::Message(format!(
             "no state at {}: apply the stack first (keel apply {})",
-            stack.backend.path.display(),
+            stack.backend.location(),
             args.stack.dir.display()
         )));
     };

@@ -6,6 +6,7 @@ use crate::plan::Plan;
 use crate::providers::aws::AwsProvider;
 use crate::refresh;
 use crate::report::{human, json, markdown};
+use crate::state::crypto::Content;
 use crate::state::{State, StateLock};
 use std::process::ExitCode;
 
@@ -73,15 +74,10 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             connected.as_ref(),
             format == Format::Human,
         )?;
+        if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty()) {
+            save_plan(&stack, &plan, &stack.redactor(), out)?;
+        }
         planned.push((plan, stack.redactor()));
-    }
-    if let Some(out) = &args.out {
-        let (plan, redact) = &planned[0];
-        let doc =
-            serde_json::to_string_pretty(&json::plan(plan, redact)).expect("plan JSON") + "\n";
-        std::fs::write(out, doc).map_err(|e| {
-            Failure::Message(format!("cannot write the plan to {}: {e}", out.display()))
-        })?;
     }
     match format {
         Format::Human => print!("{}", human::plan(&planned[0].0, &planned[0].1)),
@@ -113,15 +109,14 @@ pub fn make_plan(
     stack: &Stack,
     operation: &str,
     destroy: bool,
-    connected: Option<&(tokio::runtime::Runtime, AwsProvider)>,
+    provider: Option<&AwsProvider>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
-    let lock = stack.backend.lock(operation)?;
+    let lock = stack.lock(operation)?;
     let mut state = stack
-        .backend
-        .read()?
+        .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
-    if let Some((runtime, provider)) = connected
+    if let Some(provider) = provider
         && !state.resources.is_empty()
     {
         let mut progress = |line: String| {
@@ -131,7 +126,8 @@ pub fn make_plan(
                 eprintln!("{line}")
             }
         };
-        let refreshed = runtime
+        let refreshed = stack
+            .runtime
             .block_on(refresh::refresh(&state, provider, &mut progress))
             .map_err(|e| Failure::Message(e.to_string()))?;
         let mut notes = String::from("\n");
@@ -153,4 +149,25 @@ pub fn make_plan(
     let plan = crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, &state, destroy)
         .map_err(|d| stack.fail(d))?;
     Ok((lock, state, plan))
+}
+
+/// Writes the plan as JSON for `keel show`, sealed when the stack encrypts plans.
+fn save_plan(
+    stack: &Stack,
+    plan: &Plan,
+    redact: &crate::report::Redactor,
+    out: &std::path::Path,
+) -> Result<(), Failure> {
+    let doc = serde_json::to_string_pretty(&json::plan(plan, redact)).expect("plan JSON") + "\n";
+    let crypto = stack.backend.encryption();
+    let bytes = if crypto.seals_plans() {
+        stack
+            .runtime
+            .block_on(crypto.seal(doc.as_bytes(), Content::Plan))
+            .map_err(|e| Failure::Message(format!("cannot encrypt the plan: {e}")))?
+    } else {
+        doc.into_bytes()
+    };
+    std::fs::write(out, bytes)
+        .map_err(|e| Failure::Message(format!("cannot write the plan to {}: {e}", out.display())))
 }

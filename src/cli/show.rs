@@ -1,8 +1,10 @@
 //! `keel show -json PLANFILE`: a plan saved with `keel plan -out PLANFILE`, checked for a
-//! format this keel understands.
+//! format this keel understands. An encrypted plan is opened with the keys in the
+//! environment (`KEEL_STATE_PASSPHRASE`, or AWS KMS for a KMS-sealed plan).
 
 use super::stack::Failure;
 use crate::report::json::FORMAT_VERSION;
+use crate::state::crypto::{self, Content, Encryption, EncryptionSettings};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -15,12 +17,23 @@ pub struct Args {
 }
 
 pub fn exec(args: Args) -> Result<ExitCode, Failure> {
-    let text = std::fs::read_to_string(&args.file).map_err(|e| {
+    let bytes = std::fs::read(&args.file).map_err(|e| {
         Failure::Message(format!(
             "cannot read plan file {}: {e}",
             args.file.display()
         ))
     })?;
+    let bytes = if crypto::is_sealed(&bytes) {
+        let settings = EncryptionSettings::from_env().map_err(Failure::Message)?;
+        let opened = super::stack::runtime()?
+            .block_on(async { Encryption::new(settings).open(&bytes, Content::Plan).await });
+        opened
+            .map_err(|e| Failure::Message(format!("plan file {}: {e}", args.file.display())))?
+            .0
+    } else {
+        bytes
+    };
+    let text = String::from_utf8_lossy(&bytes);
     let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::Message(format!(
             "{} is not a keel plan file: {e}",

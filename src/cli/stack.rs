@@ -1,17 +1,18 @@
-//! What every command does first: load the stack, build its graph, find its state.
+//! What every command does first: load the stack, build its graph, find its state (and
+//! start the async runtime that the state backend and the provider share).
 
 use super::StackArgs;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
-use crate::eval::{self, Env, Inputs};
+use crate::eval::{self, Env, Inputs, ProviderSettings};
 use crate::graph::{self, ResourceGraph};
 use crate::providers::aws::AwsProvider;
 use crate::report::Redactor;
-use crate::state::{LocalBackend, StateError};
+use crate::state::settings;
+use crate::state::{Backend, State, StateError, StateLock, Store};
 use crate::value::Value;
 use std::fmt;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 /// Why a command failed, ready to print.
 pub enum Failure {
@@ -49,8 +50,11 @@ pub struct Stack {
     pub config: Config,
     pub graph: ResourceGraph,
     pub inputs: Inputs,
-    pub backend: LocalBackend,
+    pub backend: Backend,
     pub color: bool,
+    /// Drives the state backend and the provider; lives as long as the stack, so a lock
+    /// taken on it can be released when dropped.
+    pub runtime: tokio::runtime::Runtime,
 }
 
 impl Stack {
@@ -71,27 +75,64 @@ impl Stack {
             }
         };
         let inputs = Inputs::from_env_and_args(&args.vars);
-        let backend = LocalBackend::new(state_path(&config, args)?);
+        let settings = settings::resolve(&config, args.state.as_deref()).map_err(|diags| {
+            Failure::Diagnostics(Box::new(config.sources.clone()), diags, color)
+        })?;
+        let runtime = runtime()?;
+        let backend = runtime.block_on(Backend::open(settings, &config.stack));
         Ok(Stack {
             config,
             graph,
             inputs,
             backend,
             color,
+            runtime,
         })
     }
 
-    /// The AWS provider, configured from the stack's provider block, and a runtime to
-    /// drive it. The provider's settings are evaluated without state.
-    pub fn connect(&self) -> Result<(tokio::runtime::Runtime, AwsProvider), Failure> {
+    /// The AWS provider, configured from the stack's provider block. The provider's
+    /// settings are evaluated without state.
+    pub fn connect(&self) -> Result<AwsProvider, Failure> {
+        Ok(self.connect_with_settings()?.0)
+    }
+
+    /// The provider and the settings it was built from (default tags, region).
+    pub fn connect_with_settings(&self) -> Result<(AwsProvider, ProviderSettings), Failure> {
         let desired =
             eval::evaluate(&self.config, &self.graph, &self.inputs).map_err(|d| self.fail(d))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))?;
-        let provider = runtime.block_on(AwsProvider::new(&desired.provider));
-        Ok((runtime, provider))
+        let provider = self.runtime.block_on(AwsProvider::new(&desired.provider));
+        Ok((provider, desired.provider))
+    }
+
+    /// Takes the state lock for `operation`.
+    pub fn lock(&self, operation: &str) -> Result<StateLock, Failure> {
+        Ok(self.runtime.block_on(self.backend.lock(operation))?)
+    }
+
+    /// Reads the state. A stack whose S3 backend is still empty while its local state
+    /// file has content is an error: that state has to be migrated, not started afresh.
+    pub fn read_state(&self) -> Result<Option<State>, Failure> {
+        let state = self.runtime.block_on(self.backend.read())?;
+        if state.is_none()
+            && let Store::S3(_) = self.backend.store()
+        {
+            let local = settings::default_local_path(&self.config.stack);
+            if local.exists() {
+                return Err(Failure::Message(format!(
+                    "the stack's backend {} holds no state yet, but {} does
+  help: move it there with keel init -migrate-state {}; keel will not start a second, empty state beside it",
+                    self.backend.location(),
+                    local.display(),
+                    self.config.dir.display()
+                )));
+            }
+        }
+        Ok(state)
+    }
+
+    /// Writes the state (serial bumped) under `lock`.
+    pub fn write_state(&self, lock: &StateLock, state: &mut State) -> Result<(), Failure> {
+        Ok(self.runtime.block_on(self.backend.write(lock, state))?)
     }
 
     pub fn fail(&self, diags: Diagnostics) -> Failure {
@@ -124,22 +165,10 @@ impl Stack {
     }
 }
 
-/// `-state PATH`, else the local backend's `path` (relative to the stack), else
-/// `state/<stack>.json` under the working directory.
-fn state_path(config: &Config, args: &StackArgs) -> Result<PathBuf, Failure> {
-    if let Some(p) = &args.state {
-        return Ok(p.clone());
-    }
-    if let Some(b) = &config.terraform.backend
-        && let Some(attr) = b.body.get_attribute("path")
-    {
-        return match attr.value.as_str() {
-            Some(p) => Ok(config.dir.join(p)),
-            None => Err(Failure::Message(format!(
-                "the local backend's path in {} must be a plain string",
-                config.sources.file(b.file).display
-            ))),
-        };
-    }
-    Ok(PathBuf::from("state").join(format!("{}.json", config.stack)))
+/// A runtime for the backend and the provider.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))
 }

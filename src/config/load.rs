@@ -299,9 +299,9 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                     let span = block_header_span(file, &block);
                     let kind = block.labels.first().map(|l| label_str(l).to_string());
                     match kind.as_deref() {
-                        Some("local") => {
+                        Some(kind @ ("local" | "s3")) => {
                             config.terraform.backend = Some(Backend {
-                                kind: "local".into(),
+                                kind: kind.into(),
                                 body: block.body,
                                 file,
                                 span,
@@ -310,7 +310,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                         Some(other) => diags.push(
                             Diagnostic::error(format!("backend \"{other}\" is not supported yet"))
                                 .at(span)
-                                .help("use backend \"local\" { path = \"...\" }, or leave the backend out to keep state in state/<stack>.json"),
+                                .help("use backend \"s3\" { bucket = ..., key = ... } or backend \"local\" { path = \"...\" }, or leave the backend out to keep state in state/<stack>.json"),
                         ),
                         None => diags.push(
                             Diagnostic::error("a backend block needs its type as a label")
@@ -318,6 +318,14 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                                 .help("write backend \"local\" { path = \"...\" }"),
                         ),
                     }
+                }
+                "encryption" => {
+                    config.terraform.encryption = Some(Backend {
+                        kind: "encryption".into(),
+                        span: block_header_span(file, &block),
+                        body: block.body,
+                        file,
+                    })
                 }
                 // Provider requirements and cloud settings are accepted and ignored: keel
                 // ships its AWS provider built in.
@@ -327,7 +335,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                         "unsupported block \"{other}\" in terraform settings"
                     ))
                     .at(block_header_span(file, &block))
-                    .help("terraform blocks hold required_version, required_providers and backend"),
+                    .help("terraform blocks hold required_version, required_providers, backend and encryption"),
                 ),
             },
             Err(structure) => {

@@ -52,9 +52,13 @@ pub struct Config {
 pub struct Terraform {
     pub required_version: Option<Expr>,
     pub backend: Option<Backend>,
+    /// `encryption { ... }`: client-side encryption of state and plans (kind "encryption");
+    /// read by `state::settings`.
+    pub encryption: Option<Backend>,
 }
 
-/// `backend "local" { path = "..." }`.
+/// `backend "local" { path = "..." }` or `backend "s3" { ... }` (read by
+/// `state::settings`), and likewise the `encryption` block.
 #[derive(Debug)]
 pub struct Backend {
     pub kind: String,

@@ -19,7 +19,7 @@ use crate::value::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use expr::Ctx;
-pub use resource::{computed_value, resource_config};
+pub use resource::{TAG_ADDRESS, TAG_STACK, computed_value, resource_config};
 
 /// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
 /// and `*.auto.tfvars` files, which win over `KEEL_VAR_name` / `TF_VAR_name`, as in Terraform.

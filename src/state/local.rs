@@ -1,58 +1,23 @@
 //! The local backend: `state/<stack>.json`, a lock file beside it, and a `.backup` of the
 //! previous version. Writes go to a temporary file that is fsynced and renamed over the
-//! old one, so a crash at any instant leaves either the old or the new state, whole.
+//! old one, so a crash at any instant leaves either the old or the new state, whole. The
+//! lock is an OS file lock, released by the kernel if the process dies.
 
-use super::{FORMAT_VERSION, State, StateError};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use super::storage::{Locker, Storage};
+use super::{LockInfo, StateError, StateLock};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-/// Who holds a lock, written into the lock file so a second command can say.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LockInfo {
-    pub id: String,
-    pub operation: String,
-    pub who: String,
-    pub pid: u32,
-    pub created: String,
-}
-
-impl fmt::Display for LockInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (keel {}, pid {}, since {}, lock id {})",
-            self.who, self.operation, self.pid, self.created, self.id
-        )
-    }
-}
-
 /// A stack's state file on local disk.
 #[derive(Debug, Clone)]
-pub struct LocalBackend {
+pub struct LocalStore {
     pub path: PathBuf,
 }
 
-/// The lock on a state file, held until dropped. The operating system releases it if the
-/// process dies, so a killed keel never leaves a stale lock behind.
-#[derive(Debug)]
-pub struct StateLock {
-    file: File,
-    pub info: LockInfo,
-}
-
-impl Drop for StateLock {
-    fn drop(&mut self) {
-        // Clear the holder; the OS lock goes with the file handle.
-        let _ = self.file.set_len(0);
-    }
-}
-
-impl LocalBackend {
-    pub fn new(path: impl Into<PathBuf>) -> LocalBackend {
-        LocalBackend { path: path.into() }
+impl LocalStore {
+    pub fn new(path: impl Into<PathBuf>) -> LocalStore {
+        LocalStore { path: path.into() }
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -65,49 +30,37 @@ impl LocalBackend {
 
     fn io(&self, source: std::io::Error) -> StateError {
         StateError::Io {
-            path: self.path.clone(),
+            location: self.location(),
             source,
         }
     }
 
-    /// Takes the lock for `operation`, failing at once if another command holds it.
-    pub fn lock(&self, operation: &str) -> Result<StateLock, StateError> {
+    fn open_lock_file(&self) -> Result<File, StateError> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
-        let mut file = OpenOptions::new()
+        OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .open(self.lock_path())
-            .map_err(|e| self.io(e))?;
+            .map_err(|e| self.io(e))
+    }
+
+    fn lock_now(&self, info: LockInfo) -> Result<StateLock, StateError> {
+        let mut file = self.open_lock_file()?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                let holder: LockInfo = serde_json::from_str(&text).unwrap_or(LockInfo {
-                    id: "unknown".into(),
-                    operation: "unknown".into(),
-                    who: "another keel process".into(),
-                    pid: 0,
-                    created: "unknown".into(),
-                });
                 return Err(StateError::Locked {
-                    path: self.path.clone(),
-                    holder: Box::new(holder),
+                    location: self.location(),
+                    holder: Box::new(holder(&mut file)),
+                    remote: false,
                 });
             }
             Err(fs::TryLockError::Error(e)) => return Err(self.io(e)),
         }
-        let info = LockInfo {
-            id: uuid::Uuid::new_v4().to_string(),
-            operation: operation.to_string(),
-            who: who(),
-            pid: std::process::id(),
-            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        };
         file.set_len(0).map_err(|e| self.io(e))?;
         file.rewind().map_err(|e| self.io(e))?;
         file.write_all(
@@ -117,49 +70,13 @@ impl LocalBackend {
         )
         .map_err(|e| self.io(e))?;
         file.sync_all().map_err(|e| self.io(e))?;
-        Ok(StateLock { file, info })
+        // Clear the holder on release; the OS lock goes with the file handle.
+        Ok(StateLock::new(info, move || {
+            let _ = file.set_len(0);
+        }))
     }
 
-    /// Reads the state; `None` when no state file exists yet. A damaged file is an error and
-    /// is left exactly as it is.
-    pub fn read(&self) -> Result<Option<State>, StateError> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io(e)),
-        };
-        let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
-                path: self.path.clone(),
-                reason: format!("not valid JSON ({e})"),
-            })?;
-        let version = json
-            .get("version")
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| StateError::Corrupt {
-                path: self.path.clone(),
-                reason: "no format version".into(),
-            })?;
-        if version > u64::from(FORMAT_VERSION) {
-            return Err(StateError::TooNew {
-                path: self.path.clone(),
-                found: version as u32,
-            });
-        }
-        serde_json::from_value(json)
-            .map(Some)
-            .map_err(|e| StateError::Corrupt {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })
-    }
-
-    /// Writes `state` with its serial bumped: the current file becomes the backup, the new
-    /// one is written to a temporary file, fsynced and renamed into place.
-    pub fn write(&self, _lock: &StateLock, state: &mut State) -> Result<(), StateError> {
-        state.serial += 1;
-        state.keel_version = env!("CARGO_PKG_VERSION").to_string();
-        let text = serde_json::to_string_pretty(state).expect("state serialises") + "\n";
+    fn put_now(&self, bytes: &[u8]) -> Result<(), StateError> {
         if self.path.exists() {
             let tmp_backup = with_suffix(&self.path, ".backup.tmp");
             let _ = fs::remove_file(&tmp_backup);
@@ -167,11 +84,13 @@ impl LocalBackend {
                 .or_else(|_| fs::copy(&self.path, &tmp_backup).map(|_| ()))
                 .map_err(|e| self.io(e))?;
             fs::rename(&tmp_backup, self.backup_path()).map_err(|e| self.io(e))?;
+        } else if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
         let tmp = with_suffix(&self.path, &format!(".tmp.{}", std::process::id()));
         {
             let mut f = File::create(&tmp).map_err(|e| self.io(e))?;
-            f.write_all(text.as_bytes()).map_err(|e| self.io(e))?;
+            f.write_all(bytes).map_err(|e| self.io(e))?;
             f.sync_all().map_err(|e| self.io(e))?;
         }
         fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
@@ -184,88 +103,124 @@ impl LocalBackend {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+impl Storage for LocalStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn backup_location(&self) -> String {
+        self.backup_path().display().to_string()
+    }
+
+    async fn get(&self) -> Result<Option<Vec<u8>>, StateError> {
+        match fs::read(&self.path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    async fn put(&self, bytes: &[u8]) -> Result<(), StateError> {
+        self.put_now(bytes)
+    }
+}
+
+impl Locker for LocalStore {
+    async fn lock(&self, info: LockInfo) -> Result<StateLock, StateError> {
+        self.lock_now(info)
+    }
+
+    /// A local lock cannot go stale: the kernel drops it with its process. So there is
+    /// either nothing to break, or a live process to stop instead.
+    async fn force_unlock(&self, _id: &str) -> Result<LockInfo, StateError> {
+        let mut file = self.open_lock_file()?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.set_len(0);
+                Err(StateError::NotLocked {
+                    location: self.location(),
+                })
+            }
+            Err(fs::TryLockError::WouldBlock) => Err(StateError::HeldByLiveProcess {
+                location: self.location(),
+                holder: Box::new(holder(&mut file)),
+            }),
+            Err(fs::TryLockError::Error(e)) => Err(self.io(e)),
+        }
+    }
+}
+
+fn holder(file: &mut File) -> LockInfo {
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    serde_json::from_str(&text).unwrap_or_else(|_| LockInfo::unknown())
+}
+
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-fn who() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    let host = fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .or_else(|_| std::env::var("HOSTNAME"))
-        .unwrap_or_else(|_| "localhost".into());
-    format!("{user}@{host}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     #[test]
-    fn write_bumps_serial_and_keeps_a_backup() {
+    fn put_keeps_the_previous_version_as_backup() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = LocalBackend::new(dir.path().join("s.json"));
-        let lock = backend.lock("test").unwrap();
-        assert!(backend.read().unwrap().is_none());
-        let mut state = State::new("s");
-        backend.write(&lock, &mut state).unwrap();
-        assert_eq!(state.serial, 1);
-        state.outputs.insert(
-            "x".into(),
-            super::super::OutputState {
-                value: 1.into(),
-                sensitive: false,
-            },
-        );
-        backend.write(&lock, &mut state).unwrap();
-        let read = backend.read().unwrap().unwrap();
-        assert_eq!(read, state);
-        let backup: State =
-            serde_json::from_str(&fs::read_to_string(backend.backup_path()).unwrap()).unwrap();
-        assert_eq!(backup.serial, 1);
-        assert!(backup.outputs.is_empty());
+        let store = LocalStore::new(dir.path().join("state/s.json"));
+        block_on(async {
+            assert!(store.get().await.unwrap().is_none());
+            store.put(b"one").await.unwrap();
+            store.put(b"two").await.unwrap();
+            assert_eq!(store.get().await.unwrap().unwrap(), b"two");
+        });
+        assert_eq!(fs::read(store.backup_path()).unwrap(), b"one");
         // No temporary files left behind.
-        let names: Vec<_> = fs::read_dir(dir.path())
+        let names: Vec<_> = fs::read_dir(dir.path().join("state"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names.len(), 3, "{names:?}");
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 
     #[test]
     fn second_lock_names_the_holder() {
         let dir = tempfile::tempdir().unwrap();
-        let backend = LocalBackend::new(dir.path().join("s.json"));
-        let first = backend.lock("apply").unwrap();
-        let err = backend.lock("plan").unwrap_err();
-        match err {
-            StateError::Locked { holder, .. } => {
-                assert_eq!(holder.operation, "apply");
-                assert_eq!(holder.id, first.info.id);
+        let store = LocalStore::new(dir.path().join("s.json"));
+        block_on(async {
+            let first = store.lock(LockInfo::new("apply")).await.unwrap();
+            match store.lock(LockInfo::new("plan")).await.unwrap_err() {
+                StateError::Locked { holder, remote, .. } => {
+                    assert_eq!(holder.operation, "apply");
+                    assert_eq!(holder.id, first.info.id);
+                    assert!(!remote);
+                }
+                other => panic!("expected a lock error, got {other}"),
             }
-            other => panic!("expected a lock error, got {other}"),
-        }
-        drop(first);
-        backend.lock("plan").expect("free after release");
-    }
-
-    #[test]
-    fn damaged_state_is_reported_and_left_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.json");
-        fs::write(&path, "{\"version\": 1, \"lin").unwrap();
-        let backend = LocalBackend::new(&path);
-        let err = backend.read().unwrap_err();
-        assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"version\": 1, \"lin");
-        fs::write(&path, "{\"version\": 99}").unwrap();
-        assert!(matches!(
-            backend.read().unwrap_err(),
-            StateError::TooNew { found: 99, .. }
-        ));
+            match store.force_unlock(&first.info.id).await.unwrap_err() {
+                StateError::HeldByLiveProcess { holder, .. } => {
+                    assert_eq!(holder.pid, std::process::id())
+                }
+                other => panic!("expected a live holder, got {other}"),
+            }
+            drop(first);
+            assert!(matches!(
+                store.force_unlock("x").await.unwrap_err(),
+                StateError::NotLocked { .. }
+            ));
+            store
+                .lock(LockInfo::new("plan"))
+                .await
+                .expect("free after release");
+        });
     }
 }

@@ -1,11 +1,30 @@
 //! State: the record of what keel manages. One JSON document per stack with a format
 //! `version`, a `lineage` fixed at creation and a `serial` bumped at every write. It is the
-//! source of truth: written atomically after every resource operation and locked while a
-//! command uses it.
+//! source of truth: written after every resource operation and locked while a command
+//! uses it.
+//!
+//! The model lives here; where the document is kept is a backend's business, split as
+//! Terraform's statemgr is into two small traits ([`Storage`]: bytes in, bytes out, the
+//! previous version kept; [`Locker`]: one writer at a time), implemented by the local
+//! file backend and the S3 backend. [`Backend`] puts a store together with the document
+//! codec and client-side encryption, and is all the engine sees.
 
+mod backend;
+mod codec;
+pub mod crypto;
 mod local;
+mod lock;
+pub mod migrate;
+pub mod ops;
+mod s3;
+pub mod settings;
+mod storage;
 
-pub use local::{LocalBackend, LockInfo, StateLock};
+pub use backend::{Backend, Protection};
+pub use local::LocalStore;
+pub use lock::{LockInfo, StateLock};
+pub use s3::{S3Settings, S3Store};
+pub use storage::{Locker, Storage, Store};
 
 use crate::addr::ResourceAddr;
 use crate::value::Value;
@@ -89,25 +108,97 @@ impl State {
 /// Why state could not be read, written or locked.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error(
-        "state {path} is locked by {holder}\n  help: wait for that command to finish; if it died, its lock is released with its process"
-    )]
+    #[error("{}", locked_message(location, holder, *remote))]
     Locked {
-        path: PathBuf,
+        location: String,
         holder: Box<LockInfo>,
+        /// A lock object that outlives its process (S3), so it may need breaking.
+        remote: bool,
     },
     #[error(
-        "state file {path} is damaged: {reason}\n  help: keel has not changed it. Restore the previous copy from {path}.backup, or fix the file by hand"
+        "state {location} is damaged: {reason}\n  help: keel has not changed it. The previous version is kept at {backup}: restore it from there, or fix the file by hand"
     )]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        location: String,
+        reason: String,
+        backup: String,
+    },
     #[error(
-        "state file {path} has format version {found}, newer than this keel understands ({FORMAT_VERSION})\n  help: upgrade keel"
+        "state {location} has format version {found}, newer than this keel understands ({FORMAT_VERSION})\n  help: upgrade keel; this one has not changed the state"
     )]
-    TooNew { path: PathBuf, found: u32 },
-    #[error("state file {path}: {source}")]
+    TooNew { location: String, found: u32 },
+    #[error("state {location}: {source}")]
     Io {
-        path: PathBuf,
+        location: String,
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the S3 bucket \"{bucket}\" for state {location} does not exist (region {region})\n  help: keel does not create its own state bucket: create it (with versioning on), or fix bucket and region in the backend \"s3\" block"
+    )]
+    NoBucket {
+        bucket: String,
+        region: String,
+        location: String,
+    },
+    #[error("state {location}: {operation} failed: {message}")]
+    Remote {
+        location: String,
+        operation: String,
+        message: String,
+    },
+    #[error("{}", conflict_message(location, saved.as_deref()))]
+    Conflict {
+        location: String,
+        /// Where the state this command could not write was saved instead.
+        saved: Option<PathBuf>,
+    },
+    #[error("state {location}: {message}")]
+    Encryption { location: String, message: String },
+    #[error("state {location} is not locked; there is nothing to unlock")]
+    NotLocked { location: String },
+    #[error(
+        "state {location} is locked under id {}, not {id}; nothing was unlocked\n  help: the lock is held by {holder}",
+        holder.id
+    )]
+    LockMismatch {
+        location: String,
+        id: String,
+        holder: Box<LockInfo>,
+    },
+    #[error(
+        "state {location} is locked by {holder}, a process that is still running\n  help: a local lock ends with its process; stop that keel (kill {}) instead of breaking the lock",
+        holder.pid
+    )]
+    HeldByLiveProcess {
+        location: String,
+        holder: Box<LockInfo>,
+    },
+}
+
+fn locked_message(location: &str, holder: &LockInfo, remote: bool) -> String {
+    if remote {
+        format!(
+            "state {location} is locked by {holder}\n  help: wait for that command to finish. If it died and left its lock behind, break the lock on purpose with: keel force-unlock {} <stack dir>",
+            holder.id
+        )
+    } else {
+        format!(
+            "state {location} is locked by {holder}\n  help: wait for that command to finish; if it died, its lock is released with its process"
+        )
+    }
+}
+
+fn conflict_message(location: &str, saved: Option<&std::path::Path>) -> String {
+    let mut m = format!(
+        "state {location} was changed by someone else since this keel read it, so keel did not overwrite it\n  help: another keel wrote the state, most likely after this command's lock was broken with keel force-unlock. "
+    );
+    match saved {
+        Some(path) => m.push_str(&format!(
+            "What this command meant to write is saved in {}; compare it with the stored state before using it",
+            path.display()
+        )),
+        None => m.push_str("Run keel plan again to see where things stand"),
+    }
+    m
 }

@@ -550,6 +550,91 @@ def patch_secure_transport() -> None:
     stmt_cls.is_action_permitted = is_action_permitted
 
 
+
+# ---------------------------------------------------------------------------
+# Patch I: S3 conditional writes are atomic.
+#
+# WHY: moto 5.2.5 honours If-None-Match: * and If-Match on PutObject (and
+# If-Match on DeleteObject) -- it answers 412 PreconditionFailed -- but it
+# checks the condition and stores the object in two steps, with nothing
+# between them to stop another request thread (the server is threaded). Two
+# concurrent "create only if absent" PUTs can both see no object and both
+# succeed, which real S3 never allows. keel's S3 state lock is exactly such a
+# PUT, so its race test could pass or fail by the scheduler's whim.
+#
+# This serialises every object write (PutObject, CopyObject, DeleteObject, and
+# the POSTs that complete multipart uploads) on one lock, so the check and the
+# write of a conditional request are one step, as in S3. Reads are not
+# affected.
+# ---------------------------------------------------------------------------
+
+_S3_WRITE_LOCK = threading.RLock()
+
+
+def patch_s3_atomic_conditional_writes() -> None:
+    from moto.s3.responses import S3Response
+
+    names = ("put_object", "copy_object", "delete_object", "_key_response_post")
+    for name in names:
+        _require(
+            callable(getattr(S3Response, name, None)),
+            f"S3Response.{name} exists",
+        )
+    for name in names:
+        original = getattr(S3Response, name)
+        if getattr(original, "_keel_atomic", False):
+            continue
+
+        def serialised(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _S3_WRITE_LOCK:
+                return __original(self, *args, **kwargs)
+
+        serialised._keel_atomic = True  # type: ignore[attr-defined]
+        setattr(S3Response, name, serialised)
+
+
+# ---------------------------------------------------------------------------
+# Patch J: CopyObject's x-amz-copy-source-if-match.
+#
+# WHY: moto 5.2.5 checks x-amz-copy-source-if-none-match on CopyObject but
+# ignores x-amz-copy-source-if-match, so a copy "only if the source is still
+# the version I read" always copies. S3 answers 412 PreconditionFailed when the
+# source's ETag differs. keel copies its S3 state to the .backup object this
+# way before each write, so the backup is always the version being replaced.
+# ---------------------------------------------------------------------------
+
+
+def patch_s3_copy_source_if_match() -> None:
+    from urllib.parse import unquote, urlparse
+
+    from moto.s3.exceptions import PreconditionFailed
+    from moto.s3.responses import S3Response
+
+    original = getattr(S3Response, "copy_object", None)
+    _require(callable(original), "S3Response.copy_object exists")
+    if getattr(original, "_keel_copy_if_match", False):
+        return
+
+    def copy_object(self: Any, *args: Any, **kwargs: Any) -> Any:
+        wanted = self.headers.get("x-amz-copy-source-if-match")
+        source = self.headers.get("x-amz-copy-source")
+        if wanted and source:
+            if isinstance(source, bytes):
+                source = source.decode("utf-8")
+            path = unquote(urlparse(source).path).lstrip("/")
+            if "/" in path:
+                bucket, key = path.split("/", 1)
+                found = self.backend.get_object(bucket, key)
+                if found is not None and wanted.strip('"') != found.etag.strip('"'):
+                    raise PreconditionFailed(
+                        failed_condition="x-amz-copy-source-If-Match"
+                    )
+        return original(self, *args, **kwargs)
+
+    copy_object._keel_copy_if_match = True  # type: ignore[attr-defined]
+    copy_object._keel_atomic = getattr(original, "_keel_atomic", False)  # type: ignore[attr-defined]
+    S3Response.copy_object = copy_object
+
 # ---------------------------------------------------------------------------
 # Patch D: IAM rules moto 5.2.5 does not enforce.
 #
@@ -1304,6 +1389,8 @@ def apply_patches() -> None:
     patch_kms_rotation_period()
     patch_s3_suspended_version_delete()
     patch_ec2_compute()
+    patch_s3_copy_source_if_match()
+    patch_s3_atomic_conditional_writes()
 
 
 class _Stop(BaseException):

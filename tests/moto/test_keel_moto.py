@@ -1202,6 +1202,147 @@ class S3SuspendedVersionDeleteTest(SharedServer):
         self.assertEqual(self.versions(), [self.v1])
         marker = self.s3.delete_object(Bucket=self.bucket, Key="k")
         self.assertEqual(marker["DeleteMarker"], True)
+class S3ConditionalWriteTest(SharedServer):
+    """What keel's S3 state backend relies on: conditional PUT and DELETE (moto's
+    own 412 answers; patch I makes them atomic) and CopyObject's
+    x-amz-copy-source-if-match (patch J)."""
+
+    def setUp(self):
+        self.s3 = self.launcher.client("s3")
+        self.bucket = unique("conditional")
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def test_if_none_match_creates_only_once(self):
+        self.s3.put_object(Bucket=self.bucket, Key="lock", Body=b"a", IfNoneMatch="*")
+        self.assertClientError(
+            "PreconditionFailed",
+            412,
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key="lock",
+            Body=b"b",
+            IfNoneMatch="*",
+        )
+        body = self.s3.get_object(Bucket=self.bucket, Key="lock")["Body"].read()
+        self.assertEqual(body, b"a")
+
+    def test_if_match_writes_only_over_the_expected_version(self):
+        first = self.s3.put_object(Bucket=self.bucket, Key="state", Body=b"1")["ETag"]
+        second = self.s3.put_object(
+            Bucket=self.bucket, Key="state", Body=b"2", IfMatch=first
+        )["ETag"]
+        self.assertClientError(
+            "PreconditionFailed",
+            412,
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key="state",
+            Body=b"stale",
+            IfMatch=first,
+        )
+        self.assertClientError(
+            "PreconditionFailed",
+            412,
+            self.s3.delete_object,
+            Bucket=self.bucket,
+            Key="state",
+            IfMatch=first,
+        )
+        body = self.s3.get_object(Bucket=self.bucket, Key="state")["Body"].read()
+        self.assertEqual(body, b"2")
+        self.s3.delete_object(Bucket=self.bucket, Key="state", IfMatch=second)
+        self.assertClientError(
+            "NoSuchKey", 404, self.s3.get_object, Bucket=self.bucket, Key="state"
+        )
+
+    def test_copy_source_if_match(self):
+        etag = self.s3.put_object(Bucket=self.bucket, Key="state", Body=b"1")["ETag"]
+        self.s3.copy_object(
+            Bucket=self.bucket,
+            Key="state.backup",
+            CopySource={"Bucket": self.bucket, "Key": "state"},
+            CopySourceIfMatch=etag,
+        )
+        self.s3.put_object(Bucket=self.bucket, Key="state", Body=b"2")
+        self.assertClientError(
+            "PreconditionFailed",
+            412,
+            self.s3.copy_object,
+            Bucket=self.bucket,
+            Key="state.backup",
+            CopySource={"Bucket": self.bucket, "Key": "state"},
+            CopySourceIfMatch=etag,
+        )
+        body = self.s3.get_object(Bucket=self.bucket, Key="state.backup")["Body"].read()
+        self.assertEqual(body, b"1")
+
+
+class S3AtomicConditionalWriteTest(unittest.TestCase):
+    """Patch I, in this process: with the gap between moto's check and its write
+    widened to 50 ms, concurrent If-None-Match: * PUTs still have one winner.
+    Without the patch all of them succeed (checked when the patch was written)."""
+
+    def test_one_winner_among_racing_creates(self):
+        import threading
+
+        sys.path.insert(0, HERE)
+        import keel_moto
+        from moto.s3.models import S3Backend
+        from moto.server import ThreadedMotoServer
+
+        keel_moto.patch_s3_atomic_conditional_writes()
+        original = S3Backend.get_object
+
+        def slow_get_object(self, *args, **kwargs):
+            found = original(self, *args, **kwargs)
+            time.sleep(0.05)
+            return found
+
+        S3Backend.get_object = slow_get_object
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+
+            def client():
+                return boto3.session.Session().client(
+                    "s3",
+                    endpoint_url=f"http://{host}:{port}",
+                    region_name="us-east-1",
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=Config(
+                        retries={"max_attempts": 1, "mode": "standard"},
+                        s3={"addressing_style": "path"},
+                    ),
+                )
+
+            bucket = unique("atomic")
+            client().create_bucket(Bucket=bucket)
+            for round_ in range(3):
+                results: list[str] = []
+
+                def create(i: int) -> None:
+                    try:
+                        client().put_object(
+                            Bucket=bucket,
+                            Key=f"lock-{round_}",
+                            Body=str(i).encode(),
+                            IfNoneMatch="*",
+                        )
+                        results.append("ok")
+                    except botocore.exceptions.ClientError as err:
+                        results.append(err.response["Error"]["Code"])
+
+                threads = [threading.Thread(target=create, args=(i,)) for i in range(4)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertEqual(sorted(results), ["PreconditionFailed"] * 3 + ["ok"])
+        finally:
+            S3Backend.get_object = original
+            server.stop()
 
 
 class PatchGuardTest(unittest.TestCase):

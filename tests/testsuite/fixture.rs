@@ -93,6 +93,20 @@ impl Project {
         assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
     }
 
+    /// Runs `keel ARGS... STACK_DIR` with extra environment variables.
+    pub fn keel_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.envs(env.iter().copied()).stdin(Stdio::null());
+        cmd.output().expect("run keel").into()
+    }
+
+    /// The command `keel ARGS... STACK_DIR`, to spawn and control (no standard input).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = command(self.root.path(), args, &self.dir());
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
     pub fn keel_with_input(&self, args: &[&str], input: &str) -> Run {
         let mut cmd = command(self.root.path(), args, &self.dir());
         cmd.stdin(Stdio::piped())

@@ -18,6 +18,8 @@
 //! changes, and launch templates their tags and lookups by id (patch H). moto still does
 //! not carry a launch template's instance profile, network interfaces, IMDS or spot
 //! settings onto the instances it launches: tests check those in the template's data.
+//! S3 conditional writes (If-None-Match, If-Match) are checked and stored in two steps, so
+//! racing ones could both win; CopyObject ignores x-amz-copy-source-if-match.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
