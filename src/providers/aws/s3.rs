@@ -490,6 +490,7 @@ const SSE_DEFAULT: BlockType = BlockType {
     min_items: 1,
     max_items: Some(1),
     force_new: false,
+    computed: false,
 };
 
 pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
@@ -506,6 +507,7 @@ pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
         min_items: 1,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }],
     taggable: false,
 };
@@ -527,6 +529,7 @@ pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
         min_items: 1,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }],
     taggable: false,
 };

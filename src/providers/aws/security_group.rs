@@ -5,6 +5,14 @@
 //! compared as sets, never by the order AWS lists them in. As in Terraform, the egress rule
 //! AWS adds to every new group (all traffic to 0.0.0.0/0) is removed unless the
 //! configuration lists it: a group keel creates allows exactly what the stack says.
+//!
+//! `ingress` and `egress` are managed only when the configuration has them (Terraform's
+//! attributes-as-blocks): a group with no `ingress` blocks leaves its ingress rules alone,
+//! so rules added by `aws_vpc_security_group_ingress_rule` resources survive, and
+//! `ingress = []` revokes them all. Terraform warns that inline rules and rule resources
+//! on one group fight; keel goes one step further and leaves rules that carry a
+//! `keel:address` tag (those of rule resources) out of the group's inline rules, so the
+//! group never revokes them and they never show up as drift on the group.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
@@ -16,11 +24,16 @@ use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, SecurityGroupRule,
+    UserIdGroupPair,
 };
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 type Result<T> = std::result::Result<T, ProviderError>;
+
+/// The ownership tag keel puts on every taggable resource (`eval`'s `TAG_ADDRESS`): on a
+/// security group rule it marks one that a rule resource owns.
+pub(super) const TAG_ADDRESS: &str = "keel:address";
 
 /// One rule in canonical form, for comparing configuration with the cloud.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -278,7 +291,8 @@ pub async fn create_security_group(ec2: &Client, config: &Value) -> Result<Value
         .to_string();
     let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
     // The group exists from here on; the read below sees AWS's default egress rule, which
-    // the rule sync removes unless the configuration has it.
+    // the rule sync removes unless the configuration has it (even with no egress blocks,
+    // as Terraform does).
     let created = read_security_group(ec2, &merge_config(&known, &Value::Null))
         .await?
         .ok_or_else(|| {
@@ -286,16 +300,30 @@ pub async fn create_security_group(ec2: &Client, config: &Value) -> Result<Value
                 "security group {id} vanished right after it was created"
             ))
         })?;
-    sync_rules(ec2, &id, &created, config).await?;
+    sync_rules(ec2, &id, &created, &managing_all(config)).await?;
     read_security_group(ec2, &merge_config(&known, config))
         .await?
         .ok_or_else(|| ProviderError::new(format!("security group {id} no longer exists")))
 }
 
+/// `config` with both rule lists present, empty where it has none: every rule managed.
+fn managing_all(config: &Value) -> Value {
+    let mut map = config.as_map().cloned().unwrap_or_default();
+    for block in ["ingress", "egress"] {
+        if map.get(block).is_none_or(Value::is_null) {
+            map.insert(block.to_string(), Value::List(vec![]));
+        }
+    }
+    Value::Map(map)
+}
+
 /// Revokes the rules the cloud has and the configuration does not, then authorizes the
-/// ones it lacks.
+/// ones it lacks. A rule list the configuration leaves out is not managed.
 async fn sync_rules(ec2: &Client, id: &str, current: &Value, config: &Value) -> Result<()> {
     for block in ["ingress", "egress"] {
+        if config.get(block).is_null() {
+            continue;
+        }
         let have = rules_of(current, block);
         let want = rules_of(config, block);
         let revoke: Vec<IpPermission> = have
@@ -357,11 +385,13 @@ pub async fn read_security_group(ec2: &Client, prior: &Value) -> Result<Option<V
         .flatten())
 }
 
-/// Reads security groups with one DescribeSecurityGroups call per page of ids.
+/// Reads security groups in pages of ids: one DescribeSecurityGroups call, and one
+/// DescribeSecurityGroupRules call for the rules of the page's groups that rule resources
+/// own (tagged `keel:address`), which the groups' inline rules leave out.
 pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
     let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
+        let mut groups = Vec::new();
         let mut pages = ec2
             .describe_security_groups()
             .filters(filter_any("group-id", &chunk))
@@ -369,33 +399,157 @@ pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-            for g in page.security_groups() {
-                if let Some(id) = g.group_id() {
-                    out.push((id.to_string(), g.clone()));
+            groups.extend(page.security_groups().iter().cloned());
+        }
+        let mut owned: HashMap<String, Vec<SecurityGroupRule>> = HashMap::new();
+        let live: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect();
+        if !live.is_empty() {
+            let mut pages = ec2
+                .describe_security_group_rules()
+                .filters(filter_any("group-id", &live))
+                .filters(filter_any("tag-key", &[TAG_ADDRESS.to_string()]))
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
+                for r in page.security_group_rules() {
+                    if let Some(g) = r.group_id() {
+                        owned.entry(g.to_string()).or_default().push(r.clone());
+                    }
                 }
             }
         }
-        Ok(out)
+        Ok(groups
+            .into_iter()
+            .filter_map(|g| {
+                let id = g.group_id()?.to_string();
+                let mine = owned.remove(&id).unwrap_or_default();
+                Some((id, (g, mine)))
+            })
+            .collect())
     })
     .await?;
     Ok(priors
         .iter()
         .zip(&ids)
-        .map(|(prior, id)| found.get(id).map(|g| group_value(ec2, prior, id, g)))
+        .map(|(prior, id)| {
+            found
+                .get(id)
+                .map(|(g, owned)| group_value(ec2, prior, id, g, owned))
+        })
         .collect())
 }
 
-fn group_value(ec2: &Client, prior: &Value, id: &str, g: &SecurityGroup) -> Value {
+/// `perms` without the sources that rule resources own.
+fn without_owned(perms: &[IpPermission], owned: &[&SecurityGroupRule]) -> Vec<IpPermission> {
+    perms
+        .iter()
+        .filter_map(|p| {
+            let proto = protocol(p.ip_protocol().unwrap_or("-1"));
+            let mine: Vec<&SecurityGroupRule> = owned
+                .iter()
+                .copied()
+                .filter(|r| {
+                    protocol(r.ip_protocol().unwrap_or("-1")) == proto
+                        && (proto == "-1"
+                            || (r.from_port() == p.from_port() && r.to_port() == p.to_port()))
+                })
+                .collect();
+            if mine.is_empty() {
+                return Some(p.clone());
+            }
+            let ip_ranges: Vec<IpRange> = p
+                .ip_ranges()
+                .iter()
+                .filter(|x| {
+                    !mine
+                        .iter()
+                        .any(|r| r.cidr_ipv4().is_some_and(|c| Some(c) == x.cidr_ip()))
+                })
+                .cloned()
+                .collect();
+            let ipv6_ranges: Vec<Ipv6Range> = p
+                .ipv6_ranges()
+                .iter()
+                .filter(|x| {
+                    !mine
+                        .iter()
+                        .any(|r| r.cidr_ipv6().is_some_and(|c| Some(c) == x.cidr_ipv6()))
+                })
+                .cloned()
+                .collect();
+            let prefix_lists: Vec<PrefixListId> = p
+                .prefix_list_ids()
+                .iter()
+                .filter(|x| {
+                    !mine.iter().any(|r| {
+                        r.prefix_list_id()
+                            .is_some_and(|c| Some(c) == x.prefix_list_id())
+                    })
+                })
+                .cloned()
+                .collect();
+            let pairs: Vec<UserIdGroupPair> = p
+                .user_id_group_pairs()
+                .iter()
+                .filter(|x| {
+                    !mine.iter().any(|r| {
+                        r.referenced_group_info()
+                            .and_then(|g| g.group_id())
+                            .is_some_and(|c| Some(c) == x.group_id())
+                    })
+                })
+                .cloned()
+                .collect();
+            if ip_ranges.is_empty()
+                && ipv6_ranges.is_empty()
+                && prefix_lists.is_empty()
+                && pairs.is_empty()
+            {
+                return None;
+            }
+            Some(
+                IpPermission::builder()
+                    .set_ip_protocol(p.ip_protocol().map(str::to_string))
+                    .set_from_port(p.from_port())
+                    .set_to_port(p.to_port())
+                    .set_ip_ranges(Some(ip_ranges))
+                    .set_ipv6_ranges(Some(ipv6_ranges))
+                    .set_prefix_list_ids(Some(prefix_lists))
+                    .set_user_id_group_pairs(Some(pairs))
+                    .build(),
+            )
+        })
+        .collect()
+}
+
+fn group_value(
+    ec2: &Client,
+    prior: &Value,
+    id: &str,
+    g: &SecurityGroup,
+    owned: &[SecurityGroupRule],
+) -> Value {
     let tags = tags_of(g.tags());
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
     let owner = g.owner_id().unwrap_or_default();
-    let canonical = |perms: &[IpPermission]| {
-        let mut rules: Vec<Rule> = perms.iter().map(|p| Rule::from_permission(p, id)).collect();
+    let canonical = |perms: &[IpPermission], egress: bool| {
+        let mine: Vec<&SecurityGroupRule> = owned
+            .iter()
+            .filter(|r| r.is_egress() == Some(egress))
+            .collect();
+        let mut rules: Vec<Rule> = without_owned(perms, &mine)
+            .iter()
+            .map(|p| Rule::from_permission(p, id))
+            .collect();
         rules.sort();
         rules
     };
-    let ingress = canonical(g.ip_permissions());
-    let egress = canonical(g.ip_permissions_egress());
+    let ingress = canonical(g.ip_permissions(), false);
+    let egress = canonical(g.ip_permissions_egress(), true);
     Value::Map(BTreeMap::from([
         ("id".to_string(), Value::str(id)),
         (
@@ -435,7 +589,7 @@ pub async fn update_security_group(ec2: &Client, prior: &Value, config: &Value) 
 pub async fn delete_security_group(ec2: &Client, prior: &Value) -> Result<()> {
     let id = prior_id(prior)?;
     if prior.get("revoke_rules_on_delete").as_bool() == Some(true) {
-        sync_rules(ec2, id, prior, &Value::Null).await?;
+        sync_rules(ec2, id, prior, &managing_all(&Value::Null)).await?;
     }
     let mut attempt = 0;
     loop {
@@ -488,6 +642,7 @@ pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: true,
         },
         BlockType {
             name: "egress",
@@ -496,6 +651,7 @@ pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: true,
         },
     ],
     taggable: true,
