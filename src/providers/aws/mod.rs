@@ -15,8 +15,10 @@ mod iam;
 mod inventory;
 mod kms;
 mod network;
+mod route;
 mod s3;
 mod security_group;
+mod wait;
 
 use super::schema::{Attr, ResourceSchema, Ty};
 use super::{Provider, ProviderError};

@@ -15,6 +15,7 @@
 //! group never revokes them and they never show up as drift on the group.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::addr::ResourceAddr;
@@ -591,18 +592,14 @@ pub async fn delete_security_group(ec2: &Client, prior: &Value) -> Result<()> {
     if prior.get("revoke_rules_on_delete").as_bool() == Some(true) {
         sync_rules(ec2, id, prior, &managing_all(&Value::Null)).await?;
     }
-    let mut attempt = 0;
-    loop {
+    wait::while_refused(&["DependencyViolation"], Patience::minutes(2), || async {
         match ec2.delete_security_group().group_id(id).send().await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => return Ok(()),
-            Err(e) if e.code() == Some("DependencyViolation") && attempt < 24 => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            }
-            Err(e) => return Err(sdk_error("DeleteSecurityGroup", e)),
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(()),
+            Err(e) => Err(sdk_error("DeleteSecurityGroup", e)),
         }
-    }
+    })
+    .await
 }
 
 // Schemas and routing: Terraform AWS provider (v5) names.
