@@ -6,6 +6,7 @@ use super::ec2::{by_ids, ec2_arn, filter_any, ids_of, merge_config, retag, tag_s
 use super::route::{self, *};
 use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
+use super::{endpoint, flow_log, nat, network_acl};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::addr::ResourceAddr;
 use crate::providers::ProviderError;
@@ -311,6 +312,11 @@ pub(super) static SCHEMAS: &[&ResourceSchema] = &[
     &AWS_ROUTE_TABLE,
     &route::AWS_ROUTE,
     &route::AWS_ROUTE_TABLE_ASSOCIATION,
+    &nat::AWS_EIP,
+    &nat::AWS_NAT_GATEWAY,
+    &endpoint::AWS_VPC_ENDPOINT,
+    &network_acl::AWS_NETWORK_ACL,
+    &flow_log::AWS_FLOW_LOG,
 ];
 
 pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
@@ -319,6 +325,11 @@ pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value)
         "aws_route_table" => create_route_table(&p.ec2, config).await,
         "aws_route" => create_route(&p.ec2, config).await,
         "aws_route_table_association" => create_route_table_association(&p.ec2, config).await,
+        "aws_eip" => nat::create_eip(&p.ec2, &p.sts, config).await,
+        "aws_nat_gateway" => nat::create_nat_gateway(&p.ec2, config).await,
+        "aws_vpc_endpoint" => endpoint::create_vpc_endpoint(&p.ec2, config).await,
+        "aws_network_acl" => network_acl::create_network_acl(&p.ec2, config).await,
+        "aws_flow_log" => flow_log::create_flow_log(&p.ec2, &p.sts, config).await,
         other => Err(unsupported(other)),
     }
 }
@@ -334,6 +345,11 @@ pub(super) async fn read_many(
         "aws_route_table" => read_route_tables(ec2, priors).await,
         "aws_route" => read_routes(ec2, priors).await,
         "aws_route_table_association" => read_route_table_associations(ec2, priors).await,
+        "aws_eip" => nat::read_eips(ec2, &p.sts, priors).await,
+        "aws_nat_gateway" => nat::read_nat_gateways(ec2, priors).await,
+        "aws_vpc_endpoint" => endpoint::read_vpc_endpoints(ec2, priors).await,
+        "aws_network_acl" => network_acl::read_network_acls(ec2, priors).await,
+        "aws_flow_log" => flow_log::read_flow_logs(ec2, &p.sts, priors).await,
         other => Err(unsupported(other)),
     }
 }
@@ -351,6 +367,11 @@ pub(super) async fn update(
         "aws_route_table_association" => {
             update_route_table_association(&p.ec2, prior, config).await
         }
+        "aws_eip" => nat::update_eip(&p.ec2, &p.sts, prior, config).await,
+        "aws_nat_gateway" => nat::update_nat_gateway(&p.ec2, prior, config).await,
+        "aws_vpc_endpoint" => endpoint::update_vpc_endpoint(&p.ec2, prior, config).await,
+        "aws_network_acl" => network_acl::update_network_acl(&p.ec2, prior, config).await,
+        "aws_flow_log" => flow_log::update_flow_log(&p.ec2, &p.sts, prior, config).await,
         other => Err(unsupported(other)),
     }
 }
@@ -361,6 +382,11 @@ pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) 
         "aws_route_table" => delete_route_table(&p.ec2, prior).await,
         "aws_route" => delete_route(&p.ec2, prior).await,
         "aws_route_table_association" => delete_route_table_association(&p.ec2, prior).await,
+        "aws_eip" => nat::delete_eip(&p.ec2, prior).await,
+        "aws_nat_gateway" => nat::delete_nat_gateway(&p.ec2, prior).await,
+        "aws_vpc_endpoint" => endpoint::delete_vpc_endpoint(&p.ec2, prior).await,
+        "aws_network_acl" => network_acl::delete_network_acl(&p.ec2, prior).await,
+        "aws_flow_log" => flow_log::delete_flow_log(&p.ec2, prior).await,
         other => Err(unsupported(other)),
     }
 }

@@ -15,6 +15,7 @@
 //! group never revokes them and they never show up as drift on the group.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::security_group_rule::{self as rule, Direction};
 use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
@@ -654,11 +655,19 @@ pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
     taggable: true,
 };
 
-pub(super) static SCHEMAS: &[&ResourceSchema] = &[&AWS_SECURITY_GROUP];
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[
+    &AWS_SECURITY_GROUP,
+    &rule::AWS_VPC_SECURITY_GROUP_INGRESS_RULE,
+    &rule::AWS_VPC_SECURITY_GROUP_EGRESS_RULE,
+];
 
 pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
     match addr.type_.as_str() {
         "aws_security_group" => create_security_group(&p.ec2, config).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::create_rule(&p.ec2, Direction::of(rule_type), config).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -670,6 +679,10 @@ pub(super) async fn read_many(
 ) -> Result<Vec<Option<Value>>> {
     match type_ {
         "aws_security_group" => read_security_groups(&p.ec2, priors).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::read_rules(&p.ec2, Direction::of(rule_type), priors).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -682,6 +695,10 @@ pub(super) async fn update(
 ) -> Result<Value> {
     match addr.type_.as_str() {
         "aws_security_group" => update_security_group(&p.ec2, prior, config).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::update_rule(&p.ec2, Direction::of(rule_type), prior, config).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -689,6 +706,10 @@ pub(super) async fn update(
 pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
     match addr.type_.as_str() {
         "aws_security_group" => delete_security_group(&p.ec2, prior).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::delete_rule(&p.ec2, Direction::of(rule_type), prior).await
+        }
         other => Err(unsupported(other)),
     }
 }
