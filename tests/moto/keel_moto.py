@@ -573,6 +573,9 @@ def patch_secure_transport() -> None:
 #     ACL can never be deleted afterwards (DependencyViolation).
 #  7. ModifySecurityGroupRules ignores CidrIpv6, PrefixListId and
 #     ReferencedGroupId.
+#  8. DescribeTags keeps listing the tags of deleted VPCs, subnets, groups,
+#     rules, route tables, gateways, addresses, ACLs, flow logs and interfaces
+#     (and of NAT gateways and endpoints in state 'deleted').
 # ---------------------------------------------------------------------------
 
 
@@ -838,6 +841,67 @@ def _security_group_rule_modify() -> None:
     SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
 
 
+def _live(backend: Any, resource_id: str) -> bool:
+    """Whether the EC2 object still exists; True for kinds this patch does not know."""
+    prefix, _, _ = resource_id.partition("-")
+    if resource_id.startswith("vpce-svc-"):
+        return True
+    if prefix == "vpc":
+        return resource_id in backend.vpcs
+    if prefix == "subnet":
+        return any(resource_id in subnets for subnets in backend.subnets.values())
+    if prefix == "sg":
+        return backend.get_security_group_from_id(resource_id) is not None
+    if prefix == "sgr":
+        return any(
+            g.get_rule(resource_id) is not None
+            for groups in backend.groups.values()
+            for g in groups.values()
+        )
+    if prefix == "rtb":
+        return resource_id in backend.route_tables
+    if prefix == "igw":
+        return resource_id in backend.internet_gateways
+    if prefix == "eipalloc":
+        return any(a.allocation_id == resource_id for a in backend.addresses)
+    if prefix == "nat":
+        nat = backend.nat_gateways.get(resource_id)
+        return nat is not None and nat.state != "deleted"
+    if prefix == "vpce":
+        vpce = backend.vpc_end_points.get(resource_id)
+        return vpce is not None and vpce.state != "deleted"
+    if prefix == "acl":
+        return resource_id in backend.network_acls
+    if prefix == "fl":
+        return resource_id in backend.flow_logs
+    if prefix == "eni":
+        return resource_id in backend.enis
+    return True
+
+
+def _describe_tags_of_live_objects() -> None:
+    """8. DescribeTags keeps listing the tags of deleted objects (moto never drops
+    them), so after a replacement or a destroy every old id still looks tagged with
+    the stack: keel's drift would call each one unmanaged. AWS forgets the tags of
+    what it deletes."""
+    from moto.ec2.models.tags import TagBackend
+
+    _require(
+        callable(getattr(TagBackend, "describe_tags", None)),
+        "TagBackend.describe_tags is missing",
+    )
+    original = TagBackend.describe_tags
+
+    def describe_tags(self: Any, filters: Any = None) -> Any:
+        return [
+            t
+            for t in original(self, filters)
+            if _live(self, t.get("resource_id") or t.get("ResourceId") or "")
+        ]
+
+    TagBackend.describe_tags = describe_tags
+
+
 def patch_vpc_isolation() -> None:
     _vpc_filters()
     _nat_gateways()
@@ -846,6 +910,7 @@ def patch_vpc_isolation() -> None:
     _prefix_list_cidrs()
     _subnet_delete_acl_association()
     _security_group_rule_modify()
+    _describe_tags_of_live_objects()
 
 
 # ---------------------------------------------------------------------------

@@ -812,6 +812,46 @@ class VpcIsolationTest(SharedServer):
         self.assertEqual(got["FromPort"], 8443)
 
 
+class DescribeTagsOfDeletedObjectsTest(SharedServer):
+    """Patch D.8: the tags of deleted objects are forgotten, as AWS does."""
+
+    def test_deleted_objects_no_longer_carry_tags(self):
+        ec2 = self.launcher.client("ec2")
+        stack = unique("tags")
+        spec = lambda kind: [  # noqa: E731
+            {"ResourceType": kind, "Tags": [{"Key": "keel:stack", "Value": stack}]}
+        ]
+        vpc = ec2.create_vpc(CidrBlock="10.62.0.0/16", TagSpecifications=spec("vpc"))[
+            "Vpc"
+        ]["VpcId"]
+        subnet = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.62.1.0/24", TagSpecifications=spec("subnet")
+        )["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc", TagSpecifications=spec("elastic-ip"))[
+            "AllocationId"
+        ]
+        nat = ec2.create_nat_gateway(
+            SubnetId=subnet, AllocationId=eip, TagSpecifications=spec("natgateway")
+        )["NatGateway"]["NatGatewayId"]
+
+        def tagged():
+            tags = ec2.describe_tags(
+                Filters=[
+                    {"Name": "key", "Values": ["keel:stack"]},
+                    {"Name": "value", "Values": [stack]},
+                ]
+            )["Tags"]
+            return sorted(t["ResourceId"] for t in tags)
+
+        self.assertEqual(tagged(), sorted([vpc, subnet, eip, nat]))
+        ec2.delete_nat_gateway(NatGatewayId=nat)
+        ec2.release_address(AllocationId=eip)
+        ec2.delete_subnet(SubnetId=subnet)
+        self.assertEqual(tagged(), [vpc])
+        ec2.delete_vpc(VpcId=vpc)
+        self.assertEqual(tagged(), [])
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 

@@ -8,7 +8,12 @@
 //! Known gaps of moto 5.2.5 that keel_moto.py patches (each tested in
 //! tests/moto/test_keel_moto.py): EC2 placement groups are not implemented; S3
 //! GetBucketVersioning answers with the wrong XML root element; object calls in a bucket
-//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP.
+//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP;
+//! and for the VPC-isolation types, missing ACL and endpoint id filters, NAT gateways
+//! that ignore their private IP and keep their Elastic IP after deletion, endpoint route
+//! tables whose routes never move, ACL entries that lose ICMP, prefix lists without
+//! CIDRs, ACL associations outliving their subnet, rule sources ModifySecurityGroupRules
+//! ignores, and DescribeTags listing the tags of deleted objects.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -29,13 +29,9 @@ use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, SecurityGroupRule,
     UserIdGroupPair,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 type Result<T> = std::result::Result<T, ProviderError>;
-
-/// The ownership tag keel puts on every taggable resource (`eval`'s `TAG_ADDRESS`): on a
-/// security group rule it marks one that a rule resource owns.
-pub(super) const TAG_ADDRESS: &str = "keel:address";
 
 /// One rule in canonical form, for comparing configuration with the cloud.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -403,27 +399,11 @@ pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<
             let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
             groups.extend(page.security_groups().iter().cloned());
         }
-        let mut owned: HashMap<String, Vec<SecurityGroupRule>> = HashMap::new();
         let live: Vec<String> = groups
             .iter()
             .filter_map(|g| g.group_id().map(str::to_string))
             .collect();
-        if !live.is_empty() {
-            let mut pages = ec2
-                .describe_security_group_rules()
-                .filters(filter_any("group-id", &live))
-                .filters(filter_any("tag-key", &[TAG_ADDRESS.to_string()]))
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
-                for r in page.security_group_rules() {
-                    if let Some(g) = r.group_id() {
-                        owned.entry(g.to_string()).or_default().push(r.clone());
-                    }
-                }
-            }
-        }
+        let mut owned = rule::owned_rules(ec2, &live).await?;
         Ok(groups
             .into_iter()
             .filter_map(|g| {
@@ -445,89 +425,6 @@ pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<
         .collect())
 }
 
-/// `perms` without the sources that rule resources own.
-fn without_owned(perms: &[IpPermission], owned: &[&SecurityGroupRule]) -> Vec<IpPermission> {
-    perms
-        .iter()
-        .filter_map(|p| {
-            let proto = protocol(p.ip_protocol().unwrap_or("-1"));
-            let mine: Vec<&SecurityGroupRule> = owned
-                .iter()
-                .copied()
-                .filter(|r| {
-                    protocol(r.ip_protocol().unwrap_or("-1")) == proto
-                        && (proto == "-1"
-                            || (r.from_port() == p.from_port() && r.to_port() == p.to_port()))
-                })
-                .collect();
-            if mine.is_empty() {
-                return Some(p.clone());
-            }
-            let ip_ranges: Vec<IpRange> = p
-                .ip_ranges()
-                .iter()
-                .filter(|x| {
-                    !mine
-                        .iter()
-                        .any(|r| r.cidr_ipv4().is_some_and(|c| Some(c) == x.cidr_ip()))
-                })
-                .cloned()
-                .collect();
-            let ipv6_ranges: Vec<Ipv6Range> = p
-                .ipv6_ranges()
-                .iter()
-                .filter(|x| {
-                    !mine
-                        .iter()
-                        .any(|r| r.cidr_ipv6().is_some_and(|c| Some(c) == x.cidr_ipv6()))
-                })
-                .cloned()
-                .collect();
-            let prefix_lists: Vec<PrefixListId> = p
-                .prefix_list_ids()
-                .iter()
-                .filter(|x| {
-                    !mine.iter().any(|r| {
-                        r.prefix_list_id()
-                            .is_some_and(|c| Some(c) == x.prefix_list_id())
-                    })
-                })
-                .cloned()
-                .collect();
-            let pairs: Vec<UserIdGroupPair> = p
-                .user_id_group_pairs()
-                .iter()
-                .filter(|x| {
-                    !mine.iter().any(|r| {
-                        r.referenced_group_info()
-                            .and_then(|g| g.group_id())
-                            .is_some_and(|c| Some(c) == x.group_id())
-                    })
-                })
-                .cloned()
-                .collect();
-            if ip_ranges.is_empty()
-                && ipv6_ranges.is_empty()
-                && prefix_lists.is_empty()
-                && pairs.is_empty()
-            {
-                return None;
-            }
-            Some(
-                IpPermission::builder()
-                    .set_ip_protocol(p.ip_protocol().map(str::to_string))
-                    .set_from_port(p.from_port())
-                    .set_to_port(p.to_port())
-                    .set_ip_ranges(Some(ip_ranges))
-                    .set_ipv6_ranges(Some(ipv6_ranges))
-                    .set_prefix_list_ids(Some(prefix_lists))
-                    .set_user_id_group_pairs(Some(pairs))
-                    .build(),
-            )
-        })
-        .collect()
-}
-
 fn group_value(
     ec2: &Client,
     prior: &Value,
@@ -543,7 +440,7 @@ fn group_value(
             .iter()
             .filter(|r| r.is_egress() == Some(egress))
             .collect();
-        let mut rules: Vec<Rule> = without_owned(perms, &mine)
+        let mut rules: Vec<Rule> = rule::without_owned(perms, &mine)
             .iter()
             .map(|p| Rule::from_permission(p, id))
             .collect();

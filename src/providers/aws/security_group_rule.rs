@@ -21,7 +21,7 @@ use aws_sdk_ec2::types::{
     IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroupRule,
     SecurityGroupRuleRequest, SecurityGroupRuleUpdate, UserIdGroupPair,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 type Result<T> = std::result::Result<T, ProviderError>;
 
@@ -388,6 +388,123 @@ pub async fn delete_rule(ec2: &Client, dir: Direction, prior: &Value) -> Result<
     revoke(ec2, dir, group, id).await
 }
 
+/// The ownership tag keel puts on every taggable resource (`eval`'s `TAG_ADDRESS`): on a
+/// security group rule it marks one that a rule resource owns.
+const TAG_ADDRESS: &str = "keel:address";
+
+/// The rules of `groups` that rule resources own (they carry a `keel:address` tag), by
+/// group id: one DescribeSecurityGroupRules call for a page of groups.
+pub(super) async fn owned_rules(
+    ec2: &Client,
+    groups: &[String],
+) -> Result<HashMap<String, Vec<SecurityGroupRule>>> {
+    let mut owned: HashMap<String, Vec<SecurityGroupRule>> = HashMap::new();
+    if groups.is_empty() {
+        return Ok(owned);
+    }
+    let mut pages = ec2
+        .describe_security_group_rules()
+        .filters(filter_any("group-id", groups))
+        .filters(filter_any("tag-key", &[TAG_ADDRESS.to_string()]))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
+        for r in page.security_group_rules() {
+            if let Some(g) = r.group_id() {
+                owned.entry(g.to_string()).or_default().push(r.clone());
+            }
+        }
+    }
+    Ok(owned)
+}
+
+/// `perms` without the sources that rule resources own.
+pub(super) fn without_owned(
+    perms: &[IpPermission],
+    owned: &[&SecurityGroupRule],
+) -> Vec<IpPermission> {
+    perms
+        .iter()
+        .filter_map(|p| {
+            let proto = protocol(p.ip_protocol().unwrap_or("-1"));
+            let mine: Vec<&SecurityGroupRule> = owned
+                .iter()
+                .copied()
+                .filter(|r| {
+                    protocol(r.ip_protocol().unwrap_or("-1")) == proto
+                        && (proto == "-1"
+                            || (r.from_port() == p.from_port() && r.to_port() == p.to_port()))
+                })
+                .collect();
+            if mine.is_empty() {
+                return Some(p.clone());
+            }
+            let ip_ranges: Vec<IpRange> = p
+                .ip_ranges()
+                .iter()
+                .filter(|x| {
+                    !mine
+                        .iter()
+                        .any(|r| r.cidr_ipv4().is_some_and(|c| Some(c) == x.cidr_ip()))
+                })
+                .cloned()
+                .collect();
+            let ipv6_ranges: Vec<Ipv6Range> = p
+                .ipv6_ranges()
+                .iter()
+                .filter(|x| {
+                    !mine
+                        .iter()
+                        .any(|r| r.cidr_ipv6().is_some_and(|c| Some(c) == x.cidr_ipv6()))
+                })
+                .cloned()
+                .collect();
+            let prefix_lists: Vec<PrefixListId> = p
+                .prefix_list_ids()
+                .iter()
+                .filter(|x| {
+                    !mine.iter().any(|r| {
+                        r.prefix_list_id()
+                            .is_some_and(|c| Some(c) == x.prefix_list_id())
+                    })
+                })
+                .cloned()
+                .collect();
+            let pairs: Vec<UserIdGroupPair> = p
+                .user_id_group_pairs()
+                .iter()
+                .filter(|x| {
+                    !mine.iter().any(|r| {
+                        r.referenced_group_info()
+                            .and_then(|g| g.group_id())
+                            .is_some_and(|c| Some(c) == x.group_id())
+                    })
+                })
+                .cloned()
+                .collect();
+            if ip_ranges.is_empty()
+                && ipv6_ranges.is_empty()
+                && prefix_lists.is_empty()
+                && pairs.is_empty()
+            {
+                return None;
+            }
+            Some(
+                IpPermission::builder()
+                    .set_ip_protocol(p.ip_protocol().map(str::to_string))
+                    .set_from_port(p.from_port())
+                    .set_to_port(p.to_port())
+                    .set_ip_ranges(Some(ip_ranges))
+                    .set_ipv6_ranges(Some(ipv6_ranges))
+                    .set_prefix_list_ids(Some(prefix_lists))
+                    .set_user_id_group_pairs(Some(pairs))
+                    .build(),
+            )
+        })
+        .collect()
+}
+
 // Schemas: Terraform AWS provider (v5) names.
 
 const RULE_ATTRS: &[Attr] = &[
@@ -445,6 +562,41 @@ mod tests {
         let err = source_kind(&two).unwrap_err().message;
         assert!(err.contains("cidr_ipv4 and prefix_list_id"), "{err}");
         assert!(source_kind(&obj(&[])).unwrap_err().message.contains("none"));
+    }
+
+    #[test]
+    fn a_group_s_permissions_lose_only_the_sources_rule_resources_own() {
+        let perm = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
+            .ip_ranges(IpRange::builder().cidr_ip("10.1.0.0/16").build())
+            .build();
+        let ssh = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(22)
+            .to_port(22)
+            .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
+            .build();
+        let owned = SecurityGroupRule::builder()
+            .ip_protocol("6")
+            .from_port(443)
+            .to_port(443)
+            .cidr_ipv4("10.0.0.0/16")
+            .build();
+        let left = without_owned(&[perm, ssh.clone()], &[&owned]);
+        assert_eq!(left.len(), 2);
+        let cidrs: Vec<_> = left[0].ip_ranges().iter().map(|r| r.cidr_ip()).collect();
+        assert_eq!(cidrs, [Some("10.1.0.0/16")]);
+        assert_eq!(left[1], ssh, "another port range keeps its source");
+        let only = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(443)
+            .to_port(443)
+            .ip_ranges(IpRange::builder().cidr_ip("10.0.0.0/16").build())
+            .build();
+        assert!(without_owned(&[only], &[&owned]).is_empty());
     }
 
     #[test]
