@@ -702,3 +702,36 @@ resource "aws_flow_log" "vpc" {{
     p.keel(&["destroy", "-auto-approve"]).ok();
     assert!(flow_log(&second).await.is_none());
 }
+
+#[test]
+fn an_aws_refusal_names_its_code_the_call_and_the_resource() {
+    let p = Project::new("nat-bad");
+    p.write(
+        "main.hcl",
+        r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.79.0.0/16"
+}
+
+resource "aws_subnet" "a" {
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.79.1.0/24"
+}
+
+resource "aws_nat_gateway" "nat" {
+  subnet_id         = aws_subnet.a.id
+  connectivity_type = "private"
+  private_ip        = "10.80.0.5"
+}
+"#,
+    );
+    let run = p.keel(&["apply", "-auto-approve"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(out.contains("aws_nat_gateway.nat"), "{out}");
+    assert!(
+        out.contains("InvalidParameterValue: CreateNatGateway: The private IP address 10.80.0.5"),
+        "{out}"
+    );
+    p.keel(&["destroy", "-auto-approve"]).ok();
+}

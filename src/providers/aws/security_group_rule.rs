@@ -393,7 +393,8 @@ pub async fn delete_rule(ec2: &Client, dir: Direction, prior: &Value) -> Result<
 const TAG_ADDRESS: &str = "keel:address";
 
 /// The rules of `groups` that rule resources own (they carry a `keel:address` tag), by
-/// group id: one DescribeSecurityGroupRules call for a page of groups.
+/// group id: one DescribeSecurityGroupRules call for a page of groups. The tag is checked
+/// here: the API documents only `tag:<key>=<value>` filters, not one for a key alone.
 pub(super) async fn owned_rules(
     ec2: &Client,
     groups: &[String],
@@ -405,13 +406,13 @@ pub(super) async fn owned_rules(
     let mut pages = ec2
         .describe_security_group_rules()
         .filters(filter_any("group-id", groups))
-        .filters(filter_any("tag-key", &[TAG_ADDRESS.to_string()]))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
         for r in page.security_group_rules() {
-            if let Some(g) = r.group_id() {
+            let tagged = r.tags().iter().any(|t| t.key() == Some(TAG_ADDRESS));
+            if let Some(g) = r.group_id().filter(|_| tagged) {
                 owned.entry(g.to_string()).or_default().push(r.clone());
             }
         }
