@@ -119,8 +119,32 @@ fn eval_body(
             .map(|a| a.name)
             .chain(blocks.iter().map(|b| b.name))
     };
+    // Computed blocks written as arguments (`ingress = [...]`), Terraform's
+    // attributes-as-blocks syntax.
+    let mut as_argument = Vec::new();
     for attr in body.attributes() {
         let key = attr.key.as_str();
+        if let Some(bt) = blocks.iter().find(|b| b.name == key && b.computed) {
+            match Ctx::new(env, file)
+                .with_repetition(repetition)
+                .eval(&attr.value)
+            {
+                // `ingress = null` is the same as leaving it out.
+                Ok(Value::Null) => {}
+                Ok(v) => match block_list(v, bt) {
+                    Ok(v) => {
+                        map.insert(key.to_string(), v);
+                        as_argument.push(key);
+                    }
+                    Err(msg) => diags.push(
+                        Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                            .at(span_of(file, attr.value.span())),
+                    ),
+                },
+                Err(d) => diags.push(d),
+            }
+            continue;
+        }
         let Some(schema) = attrs.iter().find(|a| a.name == key) else {
             let mut d = Diagnostic::error(format!("unsupported argument \"{key}\" in {what}"))
                 .at(attr_span(file, attr))
@@ -183,6 +207,15 @@ fn eval_body(
     for block in body.blocks() {
         let key = block.ident.as_str();
         match blocks.iter().find(|b| b.name == key) {
+            Some(_) if as_argument.contains(&key) => diags.push(
+                Diagnostic::error(format!(
+                    "\"{key}\" in {what} is written both as an argument and as blocks"
+                ))
+                .at(block_header_span(file, block))
+                .help(format!(
+                    "use either {key} = [...] or {key} {{ ... }} blocks"
+                )),
+            ),
             Some(bt) => {
                 let inner = eval_body(
                     &block.body,
@@ -260,10 +293,87 @@ fn eval_body(
                 .help(format!("add {} {{ ... }}", b.name)),
             );
         }
-        map.entry(b.name.to_string())
-            .or_insert_with(|| Value::List(vec![]));
+        // A computed block left out stays out: the cloud's value is kept.
+        if !b.computed {
+            map.entry(b.name.to_string())
+                .or_insert_with(|| Value::List(vec![]));
+        }
     }
     map
+}
+
+/// A computed block's value written as an argument: a list of objects, each checked
+/// against the block's attributes, with defaults for those left out (Terraform insists
+/// on every attribute here; keel does not).
+fn block_list(v: Value, bt: &BlockType) -> Result<Value, String> {
+    let items = match v {
+        Value::Unknown => return Ok(Value::Unknown),
+        Value::List(items) => items,
+        other => {
+            return Err(format!(
+                "expected a list of objects, got {}",
+                other.type_name()
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let fields = match item {
+            Value::Unknown => {
+                out.push(Value::Unknown);
+                continue;
+            }
+            Value::Map(m) => m,
+            other => {
+                return Err(format!(
+                    "element {i}: expected an object, got {}",
+                    other.type_name()
+                ));
+            }
+        };
+        if let Some(k) = fields.keys().find(|k| {
+            !bt.attrs
+                .iter()
+                .any(|a| a.name == k.as_str() && a.settable())
+        }) {
+            let names: Vec<&str> = bt
+                .attrs
+                .iter()
+                .filter(|a| a.settable())
+                .map(|a| a.name)
+                .collect();
+            return Err(format!(
+                "element {i}: unsupported attribute \"{k}\"; {} takes {}",
+                bt.name,
+                names.join(", ")
+            ));
+        }
+        let mut obj = BTreeMap::new();
+        for a in bt.attrs.iter().filter(|a| a.settable()) {
+            match fields.get(a.name) {
+                Some(v) => {
+                    let v = coerce(v.clone(), a.ty)
+                        .map_err(|msg| format!("element {i}: \"{}\": {msg}", a.name))?;
+                    obj.insert(a.name.to_string(), v);
+                }
+                None if a.mode == Mode::Required => {
+                    return Err(format!(
+                        "element {i} is missing the required attribute \"{}\"",
+                        a.name
+                    ));
+                }
+                None if a.mode == Mode::Optional => {
+                    obj.insert(
+                        a.name.to_string(),
+                        a.default.map(|d| d.value()).unwrap_or(Value::Null),
+                    );
+                }
+                None => {}
+            }
+        }
+        out.push(Value::Map(obj));
+    }
+    Ok(Value::List(out))
 }
 
 /// Converts a value to an attribute's type the way Terraform does ("8" is a fine number).
@@ -355,12 +465,18 @@ pub fn computed_value(type_: &str, config: &Value, prior: Option<&Value>) -> Val
                 }
             }
         }
-        // A block left to the cloud holds what the cloud chose.
-        for b in schema.blocks.iter().filter(|b| b.cloud_chosen()) {
-            let configured = map
-                .get(b.name)
-                .and_then(Value::as_list)
-                .is_some_and(|l| !l.is_empty());
+        // A block left to the cloud holds what the cloud chose: one whose arguments are all
+        // the cloud's to choose, left out or empty, or a computed block not written at all.
+        for b in schema
+            .blocks
+            .iter()
+            .filter(|b| b.cloud_chosen() || b.computed)
+        {
+            let configured = match map.get(b.name) {
+                None | Some(Value::Null) => false,
+                Some(_) if b.computed => true,
+                Some(v) => v.as_list().is_some_and(|l| !l.is_empty()),
+            };
             if !configured {
                 let v = prior
                     .map(|p| p.get(b.name).clone())

@@ -51,6 +51,10 @@ pub fn diff(
             continue;
         }
         let c = config.get(b.name);
+        // Left out of the configuration, a computed block is whatever the cloud holds.
+        if b.computed && c.is_null() {
+            continue;
+        }
         let p = prior.get(b.name);
         if let Some(forces) = block_change(b, c, p) {
             out.push(AttrChange {
@@ -255,6 +259,30 @@ mod tests {
             ),
         ]);
         assert!(diff(s, &plain, &prior, &[])[0].forces_replacement);
+    }
+
+    #[test]
+    fn a_computed_block_left_out_is_not_managed_and_an_empty_list_is() {
+        let s = schema("aws_security_group").unwrap();
+        let rule = obj(&[
+            ("protocol", Value::str("tcp")),
+            ("from_port", Value::Number(443.0)),
+            ("to_port", Value::Number(443.0)),
+            ("cidr_blocks", Value::List(vec![Value::str("10.0.0.0/16")])),
+        ]);
+        let prior = obj(&[
+            ("name", Value::str("g")),
+            ("ingress", Value::List(vec![rule])),
+            ("egress", Value::List(vec![])),
+        ]);
+        let left_out = obj(&[("name", Value::str("g"))]);
+        assert!(diff(s, &left_out, &prior, &[]).is_empty());
+        let emptied = obj(&[("name", Value::str("g")), ("ingress", Value::List(vec![]))]);
+        let names: Vec<String> = diff(s, &emptied, &prior, &[])
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, vec!["ingress"]);
     }
 
     #[test]

@@ -145,6 +145,11 @@ pub struct BlockType {
     pub min_items: usize,
     pub max_items: Option<usize>,
     pub force_new: bool,
+    /// Optional and computed, like Terraform's attributes-as-blocks (`ConfigMode: Attr`,
+    /// e.g. a security group's `ingress`): when the configuration writes no such block,
+    /// keel leaves what the cloud holds alone instead of managing it as empty. Writing it
+    /// as an argument, `ingress = []`, manages it as empty.
+    pub computed: bool,
 }
 
 impl BlockType {

@@ -1369,6 +1369,370 @@ def patch_ec2_compute() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Patch K: VPC isolation types (aws_nat_gateway, aws_vpc_endpoint,
+# aws_network_acl, aws_vpc_security_group_*_rule).
+#
+# WHY: keel reads these in batches with id filters and relies on AWS's
+# answers after create, modify and delete. moto 5.2.5 gets these wrong:
+#  1. DescribeNetworkAcls has no 'network-acl-id' filter and DescribeVpcEndpoints
+#     no 'vpc-endpoint-id' / 'vpc-id' / 'service-name' filter (FilterNotImplemented
+#     error, a 500 to the SDK).
+#  2. CreateNatGateway ignores PrivateIpAddress and gives the gateway an address
+#     outside its subnet; DeleteNatGateway leaves the gateway's network interface
+#     and its Elastic IP association behind (AWS removes both, so the EIP can be
+#     released or reused), and answers a 500 for an unknown id instead of
+#     NatGatewayNotFound.
+#  3. ModifyVpcEndpoint records added/removed route tables of a Gateway endpoint
+#     without adding/removing the prefix-list route in them, ignores ResetPolicy
+#     and PrivateDnsEnabled.
+#  4. CreateNetworkAclEntry / ReplaceNetworkAclEntry drop IcmpTypeCode (moto reads
+#     'Icmp.Type', a name its own parser never produces).
+#  5. DescribePrefixLists leaves out Cidrs.
+#  6. DeleteSubnet leaves the subnet's network ACL association behind, so the
+#     ACL can never be deleted afterwards (DependencyViolation).
+#  7. ModifySecurityGroupRules ignores CidrIpv6, PrefixListId and
+#     ReferencedGroupId.
+#  8. DescribeTags keeps listing the tags of deleted VPCs, subnets, groups,
+#     rules, route tables, gateways, addresses, ACLs, flow logs and interfaces
+#     (and of NAT gateways and endpoints in state 'deleted').
+# ---------------------------------------------------------------------------
+
+
+def _vpc_filters() -> None:
+    from moto.ec2.models.network_acls import NetworkAcl
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    for cls in (NetworkAcl, VPCEndPoint):
+        _require(
+            callable(getattr(cls, "get_filter_value", None)),
+            f"{cls.__name__}.get_filter_value is missing",
+        )
+    acl_original = NetworkAcl.get_filter_value
+
+    def acl_filter(self: Any, name: str, method_name: str | None = None) -> Any:
+        if name == "network-acl-id":
+            return self.id
+        return acl_original(self, name, method_name)
+
+    vpce_original = VPCEndPoint.get_filter_value
+
+    def vpce_filter(self: Any, name: str, method_name: str | None = None) -> Any:
+        if name == "vpc-endpoint-id":
+            return self.id
+        if name == "vpc-id":
+            return self.vpc_id
+        if name == "service-name":
+            return self.service_name
+        return vpce_original(self, name, method_name)
+
+    NetworkAcl.get_filter_value = acl_filter
+    VPCEndPoint.get_filter_value = vpce_filter
+
+
+def _nat_gateways() -> None:
+    import ipaddress
+
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.responses import EC2Response
+    from moto.ec2.utils import random_private_ip
+
+    _require(
+        callable(getattr(NatGatewayBackend, "create_nat_gateway", None))
+        and callable(getattr(NatGatewayBackend, "delete_nat_gateway", None)),
+        "NatGatewayBackend.create_nat_gateway / delete_nat_gateway are missing",
+    )
+    _require(
+        callable(getattr(EC2Response, "create_nat_gateway", None)),
+        "EC2Response.create_nat_gateway is missing",
+    )
+    create_original = EC2Response.create_nat_gateway
+
+    def create_nat_gateway(self: Any) -> Any:
+        subnet = self.ec2_backend.get_subnet(self._get_param("SubnetId"))
+        wanted = self._get_param("PrivateIpAddress")
+        network = ipaddress.ip_network(subnet.cidr_block)
+        if wanted is not None:
+            try:
+                inside = ipaddress.ip_address(wanted) in network
+            except ValueError:
+                inside = False
+            if not inside:
+                self.ec2_backend.raise_error(
+                    "InvalidParameterValue",
+                    f"The private IP address {wanted} is not in subnet "
+                    f"{subnet.id} ({subnet.cidr_block}).",
+                )
+        before = set(self.ec2_backend.nat_gateways)
+        result = create_original(self)
+        for nat_id in set(self.ec2_backend.nat_gateways) - before:
+            nat = self.ec2_backend.nat_gateways[nat_id]
+            ip = wanted or random_private_ip(subnet.cidr_block)
+            nat.private_ip = ip
+            nat._eni.private_ip_address = ip
+            nat._eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": ip}]
+            for address in nat.address_set:
+                address["privateIp"] = ip
+        return result
+
+    def delete_nat_gateway(self: Any, nat_gateway_id: str) -> Any:
+        nat = self.nat_gateways.get(nat_gateway_id)
+        if nat is None:
+            self.raise_error(
+                "NatGatewayNotFound", f"The Nat Gateway {nat_gateway_id} was not found"
+            )
+        if nat.state != "deleted":
+            eni = getattr(nat, "_eni", None)
+            for eip in list(self.addresses):
+                if eni is not None and eip.eni is eni and eip.association_id:
+                    self.disassociate_address(association_id=eip.association_id)
+            if eni is not None:
+                self.enis.pop(eni.id, None)
+            for address in nat.address_set:
+                address["associationId"] = None
+            nat.state = "deleted"
+        return nat
+
+    EC2Response.create_nat_gateway = create_nat_gateway
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+
+
+def _vpc_endpoint_modify() -> None:
+    import json
+
+    from moto.core.responses import ActionResult
+    from moto.ec2.models.vpcs import VPCEndPoint
+    from moto.ec2.responses import EC2Response
+
+    _require(
+        isinstance(getattr(VPCEndPoint, "DEFAULT_POLICY", None), dict),
+        "VPCEndPoint.DEFAULT_POLICY is missing",
+    )
+    _require(
+        callable(getattr(EC2Response, "modify_vpc_endpoint", None)),
+        "EC2Response.modify_vpc_endpoint is missing",
+    )
+
+    def modify_vpc_endpoint(self: Any) -> Any:
+        backend = self.ec2_backend
+        vpce_id = self._get_param("VpcEndpointId")
+        endpoint = backend.describe_vpc_endpoints(vpc_end_point_ids=[vpce_id])[0]
+        add_rt = self._get_param("AddRouteTableIds", [])
+        remove_rt = self._get_param("RemoveRouteTableIds", [])
+        before = set(endpoint.route_table_ids or [])
+        backend.modify_vpc_endpoint(
+            vpc_id=vpce_id,
+            policy_doc=self._get_param("PolicyDocument"),
+            add_subnets=self._get_param("AddSubnetIds", []),
+            remove_subnets=self._get_param("RemoveSubnetIds", []),
+            add_route_tables=add_rt,
+            remove_route_tables=remove_rt,
+            add_security_groups=self._get_param("AddSecurityGroupIds", []),
+            remove_security_groups=self._get_param("RemoveSecurityGroupIds", []),
+        )
+        prefix_list = getattr(endpoint, "destination_prefix_list_id", None)
+        if prefix_list:
+            for rt in add_rt:
+                if rt not in before:
+                    backend.create_route(
+                        rt,
+                        None,
+                        gateway_id=vpce_id,
+                        destination_prefix_list_id=prefix_list,
+                    )
+            for rt in remove_rt:
+                if rt in before:
+                    backend.delete_route(rt, None, destination_prefix_list_id=prefix_list)
+        if self._get_bool_param("ResetPolicy", False):
+            endpoint.policy_document = json.dumps(VPCEndPoint.DEFAULT_POLICY)
+        private_dns = self._get_bool_param("PrivateDnsEnabled")
+        if private_dns is not None:
+            endpoint.private_dns_enabled = private_dns
+        return ActionResult({"Return": True})
+
+    EC2Response.modify_vpc_endpoint = modify_vpc_endpoint
+
+
+def _network_acl_icmp() -> None:
+    from moto.ec2.responses import EC2Response
+
+    for method in ("create_network_acl_entry", "replace_network_acl_entry"):
+        _require(
+            callable(getattr(EC2Response, method, None)),
+            f"EC2Response.{method} is missing",
+        )
+
+    def handler(backend_method: str, action: str) -> Any:
+        from moto.core.responses import EmptyResult
+
+        def entry(self: Any) -> Any:
+            icmp = self._get_param("IcmpTypeCode") or {}
+            ports = self._get_param("PortRange") or {}
+            getattr(self.ec2_backend, backend_method)(
+                network_acl_id=self._get_param("NetworkAclId"),
+                rule_number=self._get_param("RuleNumber"),
+                protocol=self._get_param("Protocol"),
+                rule_action=self._get_param("RuleAction"),
+                egress=self._get_param("Egress"),
+                cidr_block=self._get_param("CidrBlock"),
+                icmp_code=icmp.get("Code"),
+                icmp_type=icmp.get("Type"),
+                port_range_from=ports.get("From"),
+                port_range_to=ports.get("To"),
+                ipv6_cidr_block=self._get_param("Ipv6CidrBlock"),
+            )
+            return EmptyResult()
+
+        entry.__name__ = action
+        return entry
+
+    EC2Response.create_network_acl_entry = handler(
+        "create_network_acl_entry", "create_network_acl_entry"
+    )
+    EC2Response.replace_network_acl_entry = handler(
+        "replace_network_acl_entry", "replace_network_acl_entry"
+    )
+
+
+def _prefix_list_cidrs() -> None:
+    from moto.ec2.models.managed_prefixes import ManagedPrefixList
+
+    _require(
+        not hasattr(ManagedPrefixList, "cidrs"),
+        "ManagedPrefixList already has cidrs; drop keel's patch",
+    )
+
+    def cidrs(self: Any) -> list[str]:
+        if not self.entries:
+            return []
+        latest = self.entries[max(self.entries)] or []
+        return [e.get("Cidr") for e in latest if e.get("Cidr")]
+
+    ManagedPrefixList.cidrs = property(cidrs)
+
+
+def _subnet_delete_acl_association() -> None:
+    from moto.ec2.models.subnets import SubnetBackend
+
+    _require(
+        callable(getattr(SubnetBackend, "delete_subnet", None)),
+        "SubnetBackend.delete_subnet is missing",
+    )
+    original = SubnetBackend.delete_subnet
+
+    def delete_subnet(self: Any, subnet_id: str) -> Any:
+        deleted = original(self, subnet_id)
+        for acl in getattr(self, "network_acls", {}).values():
+            for assoc_id, assoc in list(acl._associations.items()):
+                if assoc.subnet_id == subnet_id:
+                    del acl._associations[assoc_id]
+        return deleted
+
+    SubnetBackend.delete_subnet = delete_subnet
+
+
+def _security_group_rule_modify() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    _require(
+        callable(getattr(SecurityGroupBackend, "modify_security_group_rules", None)),
+        "SecurityGroupBackend.modify_security_group_rules is missing",
+    )
+    original = SecurityGroupBackend.modify_security_group_rules
+
+    def modify_security_group_rules(
+        self: Any, group_id: str, rules: dict[str, dict[str, Any]]
+    ) -> None:
+        original(self, group_id, rules)
+        group = self.get_security_group_by_name_or_id(group_id)
+        for rule_id, new_rule in rules.items():
+            rule = group.get_rule(rule_id)
+            if "CidrIpv6" in new_rule and new_rule["CidrIpv6"] is not None:
+                rule.ip_range.pop("CidrIp", None)
+                rule.ip_range["CidrIpv6"] = new_rule["CidrIpv6"]
+            if new_rule.get("PrefixListId") is not None:
+                rule.prefix_list_id = new_rule["PrefixListId"]
+            if new_rule.get("ReferencedGroupId") is not None:
+                rule.source_group = {
+                    "GroupId": new_rule["ReferencedGroupId"],
+                    "UserId": group.owner_id,
+                }
+
+    SecurityGroupBackend.modify_security_group_rules = modify_security_group_rules
+
+
+def _live(backend: Any, resource_id: str) -> bool:
+    """Whether the EC2 object still exists; True for kinds this patch does not know."""
+    prefix, _, _ = resource_id.partition("-")
+    if resource_id.startswith("vpce-svc-"):
+        return True
+    if prefix == "vpc":
+        return resource_id in backend.vpcs
+    if prefix == "subnet":
+        return any(resource_id in subnets for subnets in backend.subnets.values())
+    if prefix == "sg":
+        return backend.get_security_group_from_id(resource_id) is not None
+    if prefix == "sgr":
+        return any(
+            g.get_rule(resource_id) is not None
+            for groups in backend.groups.values()
+            for g in groups.values()
+        )
+    if prefix == "rtb":
+        return resource_id in backend.route_tables
+    if prefix == "igw":
+        return resource_id in backend.internet_gateways
+    if prefix == "eipalloc":
+        return any(a.allocation_id == resource_id for a in backend.addresses)
+    if prefix == "nat":
+        nat = backend.nat_gateways.get(resource_id)
+        return nat is not None and nat.state != "deleted"
+    if prefix == "vpce":
+        vpce = backend.vpc_end_points.get(resource_id)
+        return vpce is not None and vpce.state != "deleted"
+    if prefix == "acl":
+        return resource_id in backend.network_acls
+    if prefix == "fl":
+        return resource_id in backend.flow_logs
+    if prefix == "eni":
+        return resource_id in backend.enis
+    return True
+
+
+def _describe_tags_of_live_objects() -> None:
+    """8. DescribeTags keeps listing the tags of deleted objects (moto never drops
+    them), so after a replacement or a destroy every old id still looks tagged with
+    the stack: keel's drift would call each one unmanaged. AWS forgets the tags of
+    what it deletes."""
+    from moto.ec2.models.tags import TagBackend
+
+    _require(
+        callable(getattr(TagBackend, "describe_tags", None)),
+        "TagBackend.describe_tags is missing",
+    )
+    original = TagBackend.describe_tags
+
+    def describe_tags(self: Any, filters: Any = None) -> Any:
+        return [
+            t
+            for t in original(self, filters)
+            if _live(self, t.get("resource_id") or t.get("ResourceId") or "")
+        ]
+
+    TagBackend.describe_tags = describe_tags
+
+
+def patch_vpc_isolation() -> None:
+    _vpc_filters()
+    _nat_gateways()
+    _vpc_endpoint_modify()
+    _network_acl_icmp()
+    _prefix_list_cidrs()
+    _subnet_delete_acl_association()
+    _security_group_rule_modify()
+    _describe_tags_of_live_objects()
+
+
+# ---------------------------------------------------------------------------
 
 
 def apply_patches() -> None:
@@ -1391,6 +1755,7 @@ def apply_patches() -> None:
     patch_ec2_compute()
     patch_s3_copy_source_if_match()
     patch_s3_atomic_conditional_writes()
+    patch_vpc_isolation()
 
 
 class _Stop(BaseException):

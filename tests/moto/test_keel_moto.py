@@ -1343,6 +1343,242 @@ class S3AtomicConditionalWriteTest(unittest.TestCase):
         finally:
             S3Backend.get_object = original
             server.stop()
+class VpcIsolationTest(SharedServer):
+    """Patch K: NAT gateways, VPC endpoints, network ACLs and rule ids as AWS has them."""
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+        self.s3 = self.launcher.client("s3")
+        self.vpc = self.ec2.create_vpc(CidrBlock="10.61.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.61.1.0/24")[
+            "Subnet"
+        ]["SubnetId"]
+
+    def nat(self, nat_id):
+        return self.ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]
+
+    def test_batched_reads_filter_acls_and_endpoints_by_id(self):
+        acl = self.ec2.create_network_acl(VpcId=self.vpc)["NetworkAcl"]["NetworkAclId"]
+        rt = self.ec2.create_route_table(VpcId=self.vpc)["RouteTable"]["RouteTableId"]
+        vpce = self.ec2.create_vpc_endpoint(
+            VpcId=self.vpc,
+            ServiceName="com.amazonaws.us-east-1.s3",
+            VpcEndpointType="Gateway",
+            RouteTableIds=[rt],
+        )["VpcEndpoint"]["VpcEndpointId"]
+        acls = self.ec2.describe_network_acls(
+            Filters=[{"Name": "network-acl-id", "Values": [acl, "acl-0000000000000000"]}]
+        )["NetworkAcls"]
+        self.assertEqual([a["NetworkAclId"] for a in acls], [acl])
+        for name, value in (
+            ("vpc-endpoint-id", vpce),
+            ("vpc-id", self.vpc),
+            ("service-name", "com.amazonaws.us-east-1.s3"),
+        ):
+            with self.subTest(filter=name):
+                found = self.ec2.describe_vpc_endpoints(
+                    Filters=[{"Name": name, "Values": [value]}]
+                )["VpcEndpoints"]
+                self.assertIn(vpce, [e["VpcEndpointId"] for e in found])
+        none = self.ec2.describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-endpoint-id", "Values": ["vpce-0000000000000000"]}]
+        )["VpcEndpoints"]
+        self.assertEqual(none, [])
+
+    def test_nat_gateway_keeps_its_private_ip_and_releases_its_eip_when_deleted(self):
+        eip = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = self.ec2.create_nat_gateway(
+            SubnetId=self.subnet, AllocationId=eip, PrivateIpAddress="10.61.1.77"
+        )["NatGateway"]
+        addr = self.nat(nat["NatGatewayId"])["NatGatewayAddresses"][0]
+        self.assertEqual(addr["PrivateIp"], "10.61.1.77")
+        eni = addr["NetworkInterfaceId"]
+        address = self.ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]
+        self.assertEqual(address["NetworkInterfaceId"], eni)
+        self.assertEqual(address["PrivateIpAddress"], "10.61.1.77")
+
+        self.ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
+        self.assertEqual(self.nat(nat["NatGatewayId"])["State"], "deleted")
+        address = self.ec2.describe_addresses(AllocationIds=[eip])["Addresses"][0]
+        self.assertNotIn("AssociationId", address)
+        enis = self.ec2.describe_network_interfaces(
+            Filters=[{"Name": "subnet-id", "Values": [self.subnet]}]
+        )["NetworkInterfaces"]
+        self.assertNotIn(eni, [e["NetworkInterfaceId"] for e in enis])
+        # The address is free again: a new NAT gateway can take it.
+        again = self.ec2.create_nat_gateway(SubnetId=self.subnet, AllocationId=eip)[
+            "NatGateway"
+        ]
+        ip = self.nat(again["NatGatewayId"])["NatGatewayAddresses"][0]["PrivateIp"]
+        self.assertTrue(ip.startswith("10.61.1."), ip)
+
+    def test_nat_gateway_errors_are_aws_errors(self):
+        self.assertClientError(
+            "NatGatewayNotFound",
+            400,
+            self.ec2.delete_nat_gateway,
+            NatGatewayId="nat-0000000000000000",
+        )
+        self.assertClientError(
+            "InvalidParameterValue",
+            400,
+            self.ec2.create_nat_gateway,
+            SubnetId=self.subnet,
+            ConnectivityType="private",
+            PrivateIpAddress="10.99.0.5",
+        )
+
+    def test_gateway_endpoint_route_tables_policy_and_dns_change_in_place(self):
+        rt_a = self.ec2.create_route_table(VpcId=self.vpc)["RouteTable"]["RouteTableId"]
+        rt_b = self.ec2.create_route_table(VpcId=self.vpc)["RouteTable"]["RouteTableId"]
+        vpce = self.ec2.create_vpc_endpoint(
+            VpcId=self.vpc,
+            ServiceName="com.amazonaws.us-east-1.s3",
+            VpcEndpointType="Gateway",
+            RouteTableIds=[rt_a],
+            PolicyDocument=json.dumps(
+                {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}
+            ),
+        )["VpcEndpoint"]["VpcEndpointId"]
+
+        def pl_routes(rt):
+            routes = self.ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"][0]["Routes"]
+            return [r.get("GatewayId") for r in routes if r.get("DestinationPrefixListId")]
+
+        self.assertEqual(pl_routes(rt_a), [vpce])
+        self.ec2.modify_vpc_endpoint(
+            VpcEndpointId=vpce,
+            AddRouteTableIds=[rt_b],
+            RemoveRouteTableIds=[rt_a],
+            ResetPolicy=True,
+            PrivateDnsEnabled=False,
+        )
+        self.assertEqual(pl_routes(rt_a), [])
+        self.assertEqual(pl_routes(rt_b), [vpce])
+        e = self.ec2.describe_vpc_endpoints(VpcEndpointIds=[vpce])["VpcEndpoints"][0]
+        self.assertEqual(e["RouteTableIds"], [rt_b])
+        self.assertEqual(json.loads(e["PolicyDocument"])["Statement"][0]["Action"], "*")
+        self.assertFalse(e["PrivateDnsEnabled"])
+
+    def test_prefix_lists_carry_their_cidrs(self):
+        pls = self.ec2.describe_prefix_lists(
+            Filters=[{"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.s3"]}]
+        )["PrefixLists"]
+        self.assertEqual(len(pls), 1)
+        self.assertTrue(pls[0]["Cidrs"], pls[0])
+
+    def test_acl_entries_keep_icmp_and_subnet_deletion_frees_the_acl(self):
+        acl = self.ec2.create_network_acl(VpcId=self.vpc)["NetworkAcl"]["NetworkAclId"]
+        self.ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=110,
+            Protocol="1",
+            RuleAction="allow",
+            Egress=False,
+            CidrBlock="10.61.0.0/16",
+            IcmpTypeCode={"Type": 8, "Code": 0},
+        )
+        self.ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=120,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=False,
+            CidrBlock="10.61.0.0/16",
+            PortRange={"From": 443, "To": 443},
+        )
+        entries = self.ec2.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Entries"]
+        by_rule = {e["RuleNumber"]: e for e in entries}
+        self.assertEqual(by_rule[110]["IcmpTypeCode"], {"Type": 8, "Code": 0})
+        self.assertEqual(by_rule[120]["PortRange"], {"From": 443, "To": 443})
+
+        current = self.ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [self.subnet]}]
+        )["NetworkAcls"][0]
+        assoc = next(
+            a["NetworkAclAssociationId"]
+            for a in current["Associations"]
+            if a["SubnetId"] == self.subnet
+        )
+        self.ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+        self.ec2.delete_subnet(SubnetId=self.subnet)
+        self.ec2.delete_network_acl(NetworkAclId=acl)
+        self.assertEqual(
+            self.ec2.describe_network_acls(
+                Filters=[{"Name": "network-acl-id", "Values": [acl]}]
+            )["NetworkAcls"],
+            [],
+        )
+
+    def test_security_group_rules_change_their_source_in_place(self):
+        group = self.ec2.create_security_group(
+            GroupName=unique("sgr"), Description="d", VpcId=self.vpc
+        )["GroupId"]
+        rule = self.ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/64"}]}
+            ],
+        )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        self.ec2.modify_security_group_rules(
+            GroupId=group,
+            SecurityGroupRules=[
+                {
+                    "SecurityGroupRuleId": rule,
+                    "SecurityGroupRule": {
+                        "IpProtocol": "tcp",
+                        "FromPort": 8443,
+                        "ToPort": 8443,
+                        "CidrIpv6": "2001:db8:1::/64",
+                    },
+                }
+            ],
+        )
+        got = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])[
+            "SecurityGroupRules"
+        ][0]
+        self.assertEqual(got["CidrIpv6"], "2001:db8:1::/64")
+        self.assertEqual(got["FromPort"], 8443)
+
+
+class DescribeTagsOfDeletedObjectsTest(SharedServer):
+    """Patch K.8: the tags of deleted objects are forgotten, as AWS does."""
+
+    def test_deleted_objects_no_longer_carry_tags(self):
+        ec2 = self.launcher.client("ec2")
+        stack = unique("tags")
+        spec = lambda kind: [  # noqa: E731
+            {"ResourceType": kind, "Tags": [{"Key": "keel:stack", "Value": stack}]}
+        ]
+        vpc = ec2.create_vpc(CidrBlock="10.62.0.0/16", TagSpecifications=spec("vpc"))[
+            "Vpc"
+        ]["VpcId"]
+        subnet = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.62.1.0/24", TagSpecifications=spec("subnet")
+        )["Subnet"]["SubnetId"]
+        eip = ec2.allocate_address(Domain="vpc", TagSpecifications=spec("elastic-ip"))[
+            "AllocationId"
+        ]
+        nat = ec2.create_nat_gateway(
+            SubnetId=subnet, AllocationId=eip, TagSpecifications=spec("natgateway")
+        )["NatGateway"]["NatGatewayId"]
+
+        def tagged():
+            tags = ec2.describe_tags(
+                Filters=[
+                    {"Name": "key", "Values": ["keel:stack"]},
+                    {"Name": "value", "Values": [stack]},
+                ]
+            )["Tags"]
+            return sorted(t["ResourceId"] for t in tags)
+
+        self.assertEqual(tagged(), sorted([vpc, subnet, eip, nat]))
+        ec2.delete_nat_gateway(NatGatewayId=nat)
+        ec2.release_address(AllocationId=eip)
+        ec2.delete_subnet(SubnetId=subnet)
+        self.assertEqual(tagged(), [vpc])
+        ec2.delete_vpc(VpcId=vpc)
+        self.assertEqual(tagged(), [])
 
 
 class PatchGuardTest(unittest.TestCase):

@@ -19,7 +19,12 @@
 //! not carry a launch template's instance profile, network interfaces, IMDS or spot
 //! settings onto the instances it launches: tests check those in the template's data.
 //! S3 conditional writes (If-None-Match, If-Match) are checked and stored in two steps, so
-//! racing ones could both win; CopyObject ignores x-amz-copy-source-if-match.
+//! racing ones could both win; CopyObject ignores x-amz-copy-source-if-match;
+//! and for the VPC-isolation types, missing ACL and endpoint id filters, NAT gateways
+//! that ignore their private IP and keep their Elastic IP after deletion, endpoint route
+//! tables whose routes never move, ACL entries that lose ICMP, prefix lists without
+//! CIDRs, ACL associations outliving their subnet, rule sources ModifySecurityGroupRules
+//! ignores, and DescribeTags listing the tags of deleted objects.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

@@ -50,6 +50,19 @@ pub(super) fn ec2_arn(ec2: &Client, owner: &str, kind: &str, id: &str) -> String
     format!("arn:aws:ec2:{region}:{owner}:{kind}/{id}")
 }
 
+/// The account the provider's credentials belong to, for ARNs of EC2 objects whose
+/// Describe answer names no owner (Elastic IPs, flow logs): one GetCallerIdentity call.
+pub(super) async fn account_id(sts: &aws_sdk_sts::Client) -> Result<String> {
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| sdk_error("GetCallerIdentity", e))?;
+    out.account()
+        .map(str::to_string)
+        .ok_or_else(|| ProviderError::new("GetCallerIdentity returned no account"))
+}
+
 pub(super) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }

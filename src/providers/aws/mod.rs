@@ -6,17 +6,26 @@
 //! Each family of types lives in one module that holds its schemas and its create, read,
 //! update and delete: `ec2` (VPCs, subnets), `network` (gateways, routes), `security_group`,
 //! `s3`, `iam`, `kms` and `compute` (placement groups, key pairs, launch templates,
-//! instances). This file only routes a type to its family.
+//! instances). This file only routes a type to its family. A family that outgrows one
+//! file routes to its own siblings: `network` to `route`, `nat` (EIPs, NAT gateways),
+//! `endpoint`, `network_acl` and `flow_log`; `security_group` to `security_group_rule`.
 
 pub mod calls;
 mod compute;
 mod ec2;
+mod endpoint;
+mod flow_log;
 mod iam;
 mod inventory;
 mod kms;
+mod nat;
 mod network;
+mod network_acl;
+mod route;
 mod s3;
 mod security_group;
+mod security_group_rule;
+mod wait;
 
 use super::schema::{Attr, ResourceSchema, Ty};
 use super::{Provider, ProviderError};

@@ -514,6 +514,7 @@ const SSE_DEFAULT: BlockType = BlockType {
     min_items: 1,
     max_items: Some(1),
     force_new: false,
+    computed: false,
 };
 
 pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
@@ -530,6 +531,7 @@ pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
         min_items: 1,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }],
     taggable: false,
 };
@@ -551,6 +553,7 @@ pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
         min_items: 1,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }],
     taggable: false,
 };
@@ -597,6 +600,7 @@ pub static AWS_S3_BUCKET_OWNERSHIP_CONTROLS: ResourceSchema = ResourceSchema {
         min_items: 1,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }],
     taggable: false,
 };

@@ -5,8 +5,18 @@
 //! compared as sets, never by the order AWS lists them in. As in Terraform, the egress rule
 //! AWS adds to every new group (all traffic to 0.0.0.0/0) is removed unless the
 //! configuration lists it: a group keel creates allows exactly what the stack says.
+//!
+//! `ingress` and `egress` are managed only when the configuration has them (Terraform's
+//! attributes-as-blocks): a group with no `ingress` blocks leaves its ingress rules alone,
+//! so rules added by `aws_vpc_security_group_ingress_rule` resources survive, and
+//! `ingress = []` revokes them all. Terraform warns that inline rules and rule resources
+//! on one group fight; keel goes one step further and leaves rules that carry a
+//! `keel:address` tag (those of rule resources) out of the group's inline rules, so the
+//! group never revokes them and they never show up as drift on the group.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::security_group_rule::{self as rule, Direction};
+use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::addr::ResourceAddr;
@@ -16,7 +26,8 @@ use crate::value::Value;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, UserIdGroupPair,
+    IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, SecurityGroup, SecurityGroupRule,
+    UserIdGroupPair,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -278,7 +289,8 @@ pub async fn create_security_group(ec2: &Client, config: &Value) -> Result<Value
         .to_string();
     let known = Value::Map(BTreeMap::from([("id".to_string(), Value::str(&id))]));
     // The group exists from here on; the read below sees AWS's default egress rule, which
-    // the rule sync removes unless the configuration has it.
+    // the rule sync removes unless the configuration has it (even with no egress blocks,
+    // as Terraform does).
     let created = read_security_group(ec2, &merge_config(&known, &Value::Null))
         .await?
         .ok_or_else(|| {
@@ -286,16 +298,30 @@ pub async fn create_security_group(ec2: &Client, config: &Value) -> Result<Value
                 "security group {id} vanished right after it was created"
             ))
         })?;
-    sync_rules(ec2, &id, &created, config).await?;
+    sync_rules(ec2, &id, &created, &managing_all(config)).await?;
     read_security_group(ec2, &merge_config(&known, config))
         .await?
         .ok_or_else(|| ProviderError::new(format!("security group {id} no longer exists")))
 }
 
+/// `config` with both rule lists present, empty where it has none: every rule managed.
+fn managing_all(config: &Value) -> Value {
+    let mut map = config.as_map().cloned().unwrap_or_default();
+    for block in ["ingress", "egress"] {
+        if map.get(block).is_none_or(Value::is_null) {
+            map.insert(block.to_string(), Value::List(vec![]));
+        }
+    }
+    Value::Map(map)
+}
+
 /// Revokes the rules the cloud has and the configuration does not, then authorizes the
-/// ones it lacks.
+/// ones it lacks. A rule list the configuration leaves out is not managed.
 async fn sync_rules(ec2: &Client, id: &str, current: &Value, config: &Value) -> Result<()> {
     for block in ["ingress", "egress"] {
+        if config.get(block).is_null() {
+            continue;
+        }
         let have = rules_of(current, block);
         let want = rules_of(config, block);
         let revoke: Vec<IpPermission> = have
@@ -357,11 +383,13 @@ pub async fn read_security_group(ec2: &Client, prior: &Value) -> Result<Option<V
         .flatten())
 }
 
-/// Reads security groups with one DescribeSecurityGroups call per page of ids.
+/// Reads security groups in pages of ids: one DescribeSecurityGroups call, and one
+/// DescribeSecurityGroupRules call for the rules of the page's groups that rule resources
+/// own (tagged `keel:address`), which the groups' inline rules leave out.
 pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
     let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
+        let mut groups = Vec::new();
         let mut pages = ec2
             .describe_security_groups()
             .filters(filter_any("group-id", &chunk))
@@ -369,33 +397,58 @@ pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-            for g in page.security_groups() {
-                if let Some(id) = g.group_id() {
-                    out.push((id.to_string(), g.clone()));
-                }
-            }
+            groups.extend(page.security_groups().iter().cloned());
         }
-        Ok(out)
+        let live: Vec<String> = groups
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_string))
+            .collect();
+        let mut owned = rule::owned_rules(ec2, &live).await?;
+        Ok(groups
+            .into_iter()
+            .filter_map(|g| {
+                let id = g.group_id()?.to_string();
+                let mine = owned.remove(&id).unwrap_or_default();
+                Some((id, (g, mine)))
+            })
+            .collect())
     })
     .await?;
     Ok(priors
         .iter()
         .zip(&ids)
-        .map(|(prior, id)| found.get(id).map(|g| group_value(ec2, prior, id, g)))
+        .map(|(prior, id)| {
+            found
+                .get(id)
+                .map(|(g, owned)| group_value(ec2, prior, id, g, owned))
+        })
         .collect())
 }
 
-fn group_value(ec2: &Client, prior: &Value, id: &str, g: &SecurityGroup) -> Value {
+fn group_value(
+    ec2: &Client,
+    prior: &Value,
+    id: &str,
+    g: &SecurityGroup,
+    owned: &[SecurityGroupRule],
+) -> Value {
     let tags = tags_of(g.tags());
     let s = |v: Option<&str>| v.map(Value::str).unwrap_or(Value::Null);
     let owner = g.owner_id().unwrap_or_default();
-    let canonical = |perms: &[IpPermission]| {
-        let mut rules: Vec<Rule> = perms.iter().map(|p| Rule::from_permission(p, id)).collect();
+    let canonical = |perms: &[IpPermission], egress: bool| {
+        let mine: Vec<&SecurityGroupRule> = owned
+            .iter()
+            .filter(|r| r.is_egress() == Some(egress))
+            .collect();
+        let mut rules: Vec<Rule> = rule::without_owned(perms, &mine)
+            .iter()
+            .map(|p| Rule::from_permission(p, id))
+            .collect();
         rules.sort();
         rules
     };
-    let ingress = canonical(g.ip_permissions());
-    let egress = canonical(g.ip_permissions_egress());
+    let ingress = canonical(g.ip_permissions(), false);
+    let egress = canonical(g.ip_permissions_egress(), true);
     Value::Map(BTreeMap::from([
         ("id".to_string(), Value::str(id)),
         (
@@ -435,20 +488,16 @@ pub async fn update_security_group(ec2: &Client, prior: &Value, config: &Value) 
 pub async fn delete_security_group(ec2: &Client, prior: &Value) -> Result<()> {
     let id = prior_id(prior)?;
     if prior.get("revoke_rules_on_delete").as_bool() == Some(true) {
-        sync_rules(ec2, id, prior, &Value::Null).await?;
+        sync_rules(ec2, id, prior, &managing_all(&Value::Null)).await?;
     }
-    let mut attempt = 0;
-    loop {
+    wait::while_refused(&["DependencyViolation"], Patience::minutes(2), || async {
         match ec2.delete_security_group().group_id(id).send().await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.code() == Some("InvalidGroup.NotFound") => return Ok(()),
-            Err(e) if e.code() == Some("DependencyViolation") && attempt < 24 => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-            }
-            Err(e) => return Err(sdk_error("DeleteSecurityGroup", e)),
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some("InvalidGroup.NotFound") => Ok(()),
+            Err(e) => Err(sdk_error("DeleteSecurityGroup", e)),
         }
-    }
+    })
+    .await
 }
 
 // Schemas and routing: Terraform AWS provider (v5) names.
@@ -488,6 +537,7 @@ pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: true,
         },
         BlockType {
             name: "egress",
@@ -496,16 +546,25 @@ pub static AWS_SECURITY_GROUP: ResourceSchema = ResourceSchema {
             min_items: 0,
             max_items: None,
             force_new: false,
+            computed: true,
         },
     ],
     taggable: true,
 };
 
-pub(super) static SCHEMAS: &[&ResourceSchema] = &[&AWS_SECURITY_GROUP];
+pub(super) static SCHEMAS: &[&ResourceSchema] = &[
+    &AWS_SECURITY_GROUP,
+    &rule::AWS_VPC_SECURITY_GROUP_INGRESS_RULE,
+    &rule::AWS_VPC_SECURITY_GROUP_EGRESS_RULE,
+];
 
 pub(super) async fn create(p: &AwsProvider, addr: &ResourceAddr, config: &Value) -> Result<Value> {
     match addr.type_.as_str() {
         "aws_security_group" => create_security_group(&p.ec2, config).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::create_rule(&p.ec2, Direction::of(rule_type), config).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -517,6 +576,10 @@ pub(super) async fn read_many(
 ) -> Result<Vec<Option<Value>>> {
     match type_ {
         "aws_security_group" => read_security_groups(&p.ec2, priors).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::read_rules(&p.ec2, Direction::of(rule_type), priors).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -529,6 +592,10 @@ pub(super) async fn update(
 ) -> Result<Value> {
     match addr.type_.as_str() {
         "aws_security_group" => update_security_group(&p.ec2, prior, config).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::update_rule(&p.ec2, Direction::of(rule_type), prior, config).await
+        }
         other => Err(unsupported(other)),
     }
 }
@@ -536,6 +603,10 @@ pub(super) async fn update(
 pub(super) async fn delete(p: &AwsProvider, addr: &ResourceAddr, prior: &Value) -> Result<()> {
     match addr.type_.as_str() {
         "aws_security_group" => delete_security_group(&p.ec2, prior).await,
+        rule_type @ ("aws_vpc_security_group_ingress_rule"
+        | "aws_vpc_security_group_egress_rule") => {
+            rule::delete_rule(&p.ec2, Direction::of(rule_type), prior).await
+        }
         other => Err(unsupported(other)),
     }
 }

@@ -51,6 +51,7 @@ const fn one(
         min_items: 0,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }
 }
 

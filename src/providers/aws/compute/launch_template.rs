@@ -34,6 +34,7 @@ const fn one(
         min_items: 0,
         max_items: Some(1),
         force_new: false,
+        computed: false,
     }
 }
 
@@ -49,6 +50,7 @@ const fn many(
         min_items: 0,
         max_items: None,
         force_new: false,
+        computed: false,
     }
 }
 

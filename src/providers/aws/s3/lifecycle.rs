@@ -489,6 +489,7 @@ const fn block(
         min_items: 0,
         max_items,
         force_new: false,
+        computed: false,
     }
 }
 
@@ -583,6 +584,7 @@ const RULE: BlockType = BlockType {
     min_items: 1,
     max_items: None,
     force_new: false,
+    computed: false,
 };
 
 pub static AWS_S3_BUCKET_LIFECYCLE_CONFIGURATION: ResourceSchema = ResourceSchema {
