@@ -154,6 +154,7 @@ mod tests {
                 addr.parse().unwrap(),
                 ResourceState {
                     type_: "aws_subnet".into(),
+                    provider: Default::default(),
                     id: id.to_string(),
                     attributes: attrs.clone(),
                     dependencies: vec![],

@@ -49,7 +49,8 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         args.refresh.then_some(&connected),
         true,
     )?;
-    let (runtime, provider) = connected;
+    let (runtime, providers) = connected;
+    let redact = redact.with(plan.secrets.iter().cloned());
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
@@ -81,7 +82,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
             &stack.graph,
             &stack.inputs,
             &plan,
-            &provider,
+            &providers,
             &mut rec,
             &mut progress,
         )
@@ -121,10 +122,10 @@ fn refresh_only(
             stack.backend.path.display()
         )));
     };
-    let (runtime, provider) = stack.connect()?;
+    let (runtime, providers) = stack.connect()?;
     let mut progress = |line: String| println!("{line}");
     let mut refreshed = runtime
-        .block_on(refresh::refresh(&state, &provider, &mut progress))
+        .block_on(refresh::refresh(&state, &providers, &mut progress))
         .map_err(|e| Failure::Message(e.to_string()))?;
     let report = drift::compare(&state, &refreshed, &[], &BTreeMap::new());
     println!();

@@ -1,9 +1,8 @@
 //! `keel plan DIR`: what apply would change, without changing anything.
 
 use super::StackArgs;
-use super::stack::{Failure, Stack};
+use super::stack::{Failure, Providers, Stack};
 use crate::plan::Plan;
-use crate::providers::aws::AwsProvider;
 use crate::refresh;
 use crate::report::{human, json, markdown};
 use crate::state::{State, StateLock};
@@ -73,7 +72,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             connected.as_ref(),
             format == Format::Human,
         )?;
-        planned.push((plan, stack.redactor()));
+        let redact = stack.redactor().with(plan.secrets.iter().cloned());
+        planned.push((plan, redact));
     }
     if let Some(out) = &args.out {
         let (plan, redact) = &planned[0];
@@ -113,7 +113,7 @@ pub fn make_plan(
     stack: &Stack,
     operation: &str,
     destroy: bool,
-    connected: Option<&(tokio::runtime::Runtime, AwsProvider)>,
+    connected: Option<&(tokio::runtime::Runtime, Providers)>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
     let lock = stack.backend.lock(operation)?;

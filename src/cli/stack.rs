@@ -5,6 +5,7 @@ use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
 use crate::eval::{self, Env, Inputs};
 use crate::graph::{self, ResourceGraph};
+use crate::providers::ProviderSet;
 use crate::providers::aws::AwsProvider;
 use crate::report::Redactor;
 use crate::state::{LocalBackend, StateError};
@@ -44,6 +45,9 @@ impl From<StateError> for Failure {
     }
 }
 
+/// One AWS provider per provider configuration of a stack.
+pub type Providers = ProviderSet<AwsProvider>;
+
 /// A loaded stack, ready to plan.
 pub struct Stack {
     pub config: Config,
@@ -81,37 +85,38 @@ impl Stack {
         })
     }
 
-    /// The AWS provider, configured from the stack's provider block, and a runtime to
-    /// drive it. The provider's settings are evaluated without state.
-    pub fn connect(&self) -> Result<(tokio::runtime::Runtime, AwsProvider), Failure> {
+    /// The AWS provider, once per provider configuration of the stack (`aws`, `aws.west`),
+    /// and a runtime to drive them. The providers' settings are evaluated without state.
+    pub fn connect(&self) -> Result<(tokio::runtime::Runtime, Providers), Failure> {
         let desired =
             eval::evaluate(&self.config, &self.graph, &self.inputs).map_err(|d| self.fail(d))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))?;
-        let provider = runtime.block_on(AwsProvider::new(&desired.provider));
-        Ok((runtime, provider))
+        let mut providers = ProviderSet::new();
+        for (addr, settings) in &desired.providers {
+            providers.insert(addr.clone(), runtime.block_on(AwsProvider::new(settings)));
+        }
+        Ok((runtime, providers))
     }
 
     pub fn fail(&self, diags: Diagnostics) -> Failure {
         Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
     }
 
-    /// Hides the values of variables declared `sensitive = true`.
+    /// Hides the values of the stack's variables declared `sensitive = true` (a plan adds
+    /// those of its modules: see [`Redactor::with`]).
     pub fn redactor(&self) -> Redactor {
         let env = Env::default();
         let secrets = self
             .config
+            .root()
             .variables
             .iter()
-            .filter(|v| v.sensitive)
-            .filter_map(|v| {
-                let i = self
-                    .config
-                    .variables
-                    .iter()
-                    .position(|x| std::ptr::eq(x, v))?;
+            .enumerate()
+            .filter(|(_, v)| v.sensitive)
+            .filter_map(|(i, _)| {
                 let value =
                     crate::eval::variable_value(&self.config, i, &self.inputs, &env).ok()?;
                 match value {

@@ -7,7 +7,7 @@ mod local;
 
 pub use local::{LocalBackend, LockInfo, StateLock};
 
-use crate::addr::ResourceAddr;
+use crate::addr::{ProviderAddr, ResourceAddr};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -47,6 +47,10 @@ pub struct Deposed {
 pub struct ResourceState {
     #[serde(rename = "type")]
     pub type_: String,
+    /// The provider configuration that manages it (`aws`, `aws.west`): refresh and delete
+    /// use it even after the resource's block is gone from the configuration.
+    #[serde(default)]
+    pub provider: ProviderAddr,
     /// The cloud's id for it.
     pub id: String,
     /// Every attribute the cloud reported, as JSON.
