@@ -34,11 +34,9 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
     read_tfvars(dir, &mut tfvars, &mut sources, &mut diags);
     let mut modules = vec![root];
     super::call::load_called(&mut modules, &mut sources, &mut diags);
-    let scopes = if diags.has_errors() {
-        Vec::new()
-    } else {
-        super::tree::build(&modules, &mut diags)
-    };
+    // Calls whose module could not be loaded are left out of the tree; the rest is still
+    // checked, so every problem is reported at once.
+    let scopes = super::tree::build(&modules, &mut diags);
     if diags.has_errors() {
         return Err((sources, diags));
     }

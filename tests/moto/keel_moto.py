@@ -550,6 +550,72 @@ def patch_secure_transport() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Patch D: EC2 tags of deleted resources.
+#
+# WHY: moto 5.2.5 keeps EC2 tags in one store keyed by resource id and never
+# drops an entry when the resource is deleted, so DescribeTags keeps listing
+# the tags of VPCs, subnets, gateways, route tables and security groups that
+# no longer exist. EC2 lists tags of live resources only; keel's drift
+# inventory (DescribeTags on keel:stack) would report every deleted object as
+# "unmanaged".
+#
+# This wraps the EC2 backend's delete methods of those types: after a
+# successful delete, the resource's tags are dropped. A delete that fails
+# (DependencyViolation, unknown id) leaves them alone. A security group
+# deleted by name only (EC2-Classic style) keeps its tags.
+# ---------------------------------------------------------------------------
+
+_FORGET_TAGS_ON_DELETE = (
+    ("delete_vpc", "vpc_id"),
+    ("delete_subnet", "subnet_id"),
+    ("delete_internet_gateway", "internet_gateway_id"),
+    ("delete_route_table", "route_table_id"),
+    ("delete_security_group", "group_id"),
+)
+
+
+def patch_ec2_forget_tags_on_delete() -> None:
+    import inspect
+
+    from moto.ec2.models import EC2Backend
+
+    _require(
+        callable(getattr(EC2Backend, "describe_tags", None)),
+        "moto.ec2.models.EC2Backend has no tag store (describe_tags)",
+    )
+    for method, id_arg in _FORGET_TAGS_ON_DELETE:
+        original = getattr(EC2Backend, method, None)
+        _require(callable(original), f"EC2Backend.{method} is missing")
+        _require(
+            not getattr(original, "_keel_forgets_tags", False),
+            f"EC2Backend.{method} already forgets tags (patch applied twice)",
+        )
+        signature = inspect.signature(original)
+        _require(
+            id_arg in signature.parameters,
+            f"EC2Backend.{method} no longer takes {id_arg}",
+        )
+
+        def wrapper(
+            self: Any,
+            *args: Any,
+            _original: Any = original,
+            _signature: Any = signature,
+            _id_arg: str = id_arg,
+            **kwargs: Any,
+        ) -> Any:
+            resource_id = _signature.bind(self, *args, **kwargs).arguments.get(_id_arg)
+            result = _original(self, *args, **kwargs)
+            if resource_id:
+                self.tags.pop(resource_id, None)
+            return result
+
+        wrapper._keel_forgets_tags = True  # type: ignore[attr-defined]
+        wrapper.__name__ = method
+        setattr(EC2Backend, method, wrapper)
+
+
+# ---------------------------------------------------------------------------
 
 
 def apply_patches() -> None:
@@ -565,6 +631,7 @@ def apply_patches() -> None:
     patch_s3_get_bucket_versioning()
     patch_ec2_placement_groups()
     patch_secure_transport()
+    patch_ec2_forget_tags_on_delete()
 
 
 class _Stop(BaseException):

@@ -8,6 +8,7 @@ mod apply;
 mod drift;
 mod errors;
 mod inputs;
+mod modules;
 mod network;
 mod refresh;
 mod repetition;

@@ -8,7 +8,9 @@
 //! Known gaps of moto 5.2.5 that keel_moto.py patches (each tested in
 //! tests/moto/test_keel_moto.py): EC2 placement groups are not implemented; S3
 //! GetBucketVersioning answers with the wrong XML root element; object calls in a bucket
-//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP.
+//! with a deny-non-TLS policy get 403 because moto treats every request as plain HTTP;
+//! DescribeTags keeps listing the tags of deleted VPCs, subnets, gateways, route tables
+//! and security groups.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
