@@ -105,8 +105,9 @@ impl Stack {
         Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
     }
 
-    /// Hides the values of the stack's variables declared `sensitive = true` (a plan adds
-    /// those of its modules: see [`Redactor::with`]).
+    /// Hides the values of variables declared `sensitive = true`, and the known values of
+    /// modules' sensitive variables and outputs (a plan adds those known only then: see
+    /// [`Redactor::with`]).
     pub fn redactor(&self) -> Redactor {
         let env = Env::default();
         let secrets = self
@@ -125,7 +126,18 @@ impl Stack {
                     other => Some(other.to_hcl()),
                 }
             });
-        Redactor::new(secrets.collect::<Vec<_>>())
+        let redactor = Redactor::new(secrets.collect::<Vec<_>>());
+        // Modules' secrets need the whole configuration evaluated: only when there are any.
+        let modules_have_secrets = self.config.modules.iter().skip(1).any(|m| {
+            m.variables.iter().any(|v| v.sensitive) || m.outputs.iter().any(|o| o.sensitive)
+        });
+        if !modules_have_secrets {
+            return redactor;
+        }
+        match eval::evaluate(&self.config, &self.graph, &self.inputs) {
+            Ok(desired) => redactor.with(desired.secrets),
+            Err(_) => redactor,
+        }
     }
 }
 
