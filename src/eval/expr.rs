@@ -222,16 +222,9 @@ impl<'a> Ctx<'a> {
                 }
                 _ => None,
             };
-            match next {
-                Some(n) => {
-                    cur = Cow::Borrowed(n);
-                    used += 1;
-                }
-                None => {
-                    cur = Cow::Borrowed(v);
-                    break;
-                }
-            }
+            let Some(n) = next else { break };
+            cur = Cow::Borrowed(n);
+            used += 1;
         }
         Ok((cur.into_owned(), used))
     }

@@ -302,3 +302,34 @@ module "c" {
         );
     }
 }
+
+#[test]
+fn a_missing_instance_of_a_module_is_named() {
+    let errors = evaluate_stack(
+        r#"
+module "net" {
+  source = "../modules/net"
+  count  = 2
+  cidr   = "10.0.0.0/16"
+}
+
+output "x" {
+  value = module.net[5].name
+}
+
+output "y" {
+  value = module.net[0]["nope"]
+}
+"#,
+    )
+    .expect_err("errors");
+    for expected in [
+        "stack/main.hcl:9:22: index 5 is out of range for a list of 2",
+        "stack/main.hcl:13:25: this map has no key \"nope\"",
+    ] {
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{expected}\n{errors:#?}"
+        );
+    }
+}

@@ -470,6 +470,79 @@ mod tests {
     }
 
     #[test]
+    fn dependencies_stay_within_a_module_instance_and_cross_modules_as_written() {
+        let (_root, config) = crate::config::testing::load_ok(&[
+            (
+                "stack/main.hcl",
+                r#"
+module "net" {
+  source   = "../modules/net"
+  for_each = toset(["a", "b"])
+  cidr     = each.key == "a" ? "10.1.0.0/16" : "10.2.0.0/16"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+  tags = {
+    vpc = module.net["a"].vpc_id
+  }
+}
+"#,
+            ),
+            (
+                "modules/net/main.tf",
+                r#"
+variable "cidr" {}
+
+resource "aws_vpc" "this" {
+  cidr_block = var.cidr
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.this.id
+  cidr_block = cidrsubnet(var.cidr, 8, 1)
+}
+
+output "vpc_id" {
+  value = aws_vpc.this.id
+}
+"#,
+            ),
+        ]);
+        let graph = crate::graph::build(&config).unwrap();
+        let state = State::new("s");
+        let p = plan(&config, &graph, &Inputs::default(), &state, false).unwrap();
+        let deps = |addr: &str| -> Vec<String> {
+            p.changes
+                .iter()
+                .find(|c| c.addr.to_string() == addr)
+                .unwrap_or_else(|| panic!("{addr}"))
+                .dependencies
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            deps("module.net[\"b\"].aws_subnet.s"),
+            ["module.net[\"b\"].aws_vpc.this"]
+        );
+        // A reference from outside depends on the module's resources, every instance
+        // (as Terraform records it: by block, not by key).
+        assert_eq!(
+            deps("aws_s3_bucket.b"),
+            [
+                "module.net[\"a\"].aws_vpc.this",
+                "module.net[\"b\"].aws_vpc.this"
+            ]
+        );
+        assert!(
+            p.changes
+                .iter()
+                .all(|c| c.provider == ProviderAddr::default())
+        );
+    }
+
+    #[test]
     fn deletes_go_dependents_first() {
         let changes = vec![
             change("aws_vpc.main", &[]),
