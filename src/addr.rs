@@ -28,6 +28,26 @@ pub struct ModuleStep {
     pub key: Option<InstanceKey>,
 }
 
+impl fmt::Display for ModuleStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "module.{}", self.name)?;
+        if let Some(k) = &self.key {
+            write!(f, "{k}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A module instance as people read it: `module.net["a"].module.subnets`; empty for the
+/// stack's root module.
+pub fn module_path(steps: &[ModuleStep]) -> String {
+    steps
+        .iter()
+        .map(ModuleStep::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// The address of one resource instance.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceAddr {
@@ -51,11 +71,7 @@ impl ResourceAddr {
 impl fmt::Display for ResourceAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for step in &self.module {
-            write!(f, "module.{}", step.name)?;
-            if let Some(k) = &step.key {
-                write!(f, "{k}")?;
-            }
-            f.write_str(".")?;
+            write!(f, "{step}.")?;
         }
         write!(f, "{}.{}", self.type_, self.name)?;
         if let Some(k) = &self.key {
@@ -131,6 +147,7 @@ fn parse_key(s: &str) -> Result<(Option<InstanceKey>, &str), &'static str> {
                 '\\' => match chars.next() {
                     Some((_, 'n')) => out.push('\n'),
                     Some((_, 't')) => out.push('\t'),
+                    Some((_, 'r')) => out.push('\r'),
                     Some((_, c)) => out.push(c),
                     None => return Err("unterminated key"),
                 },
@@ -162,6 +179,84 @@ impl<'de> Deserialize<'de> for ResourceAddr {
     }
 }
 
+/// A provider configuration: `aws` (the block without `alias`) or `aws.west` (the block
+/// with `alias = "west"`). State records it for every resource, as Terraform records
+/// `provider`, so a resource is always read and deleted through the configuration that
+/// created it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderAddr {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl ProviderAddr {
+    /// The default (unaliased) configuration of provider `name`.
+    pub fn default_of(name: impl Into<String>) -> ProviderAddr {
+        ProviderAddr {
+            name: name.into(),
+            alias: None,
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.alias.is_none()
+    }
+}
+
+/// `aws`: every resource keel supports today belongs to the AWS provider.
+impl Default for ProviderAddr {
+    fn default() -> ProviderAddr {
+        ProviderAddr::default_of("aws")
+    }
+}
+
+impl fmt::Display for ProviderAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if let Some(a) = &self.alias {
+            write!(f, ".{a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for ProviderAddr {
+    type Err = AddrParseError;
+
+    fn from_str(input: &str) -> Result<ProviderAddr, AddrParseError> {
+        let err = |reason| AddrParseError {
+            input: input.to_string(),
+            reason,
+        };
+        let (name, rest) = split_ident(input).ok_or_else(|| err("bad provider name"))?;
+        let alias = match rest.strip_prefix('.') {
+            None if rest.is_empty() => None,
+            None => return Err(err("unexpected text after the provider name")),
+            Some(alias) => match split_ident(alias) {
+                Some((a, "")) => Some(a.to_string()),
+                _ => return Err(err("bad provider alias")),
+            },
+        };
+        Ok(ProviderAddr {
+            name: name.to_string(),
+            alias,
+        })
+    }
+}
+
+impl Serialize for ProviderAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProviderAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,10 +269,30 @@ mod tests {
             "aws_subnet.private[\"us-east-1a\"]",
             "module.net.aws_vpc.this",
             "module.net[\"a\"].module.inner[2].aws_s3_bucket.b",
+            "module.gpu[\"a\"].aws_instance.node[0]",
+            "module.x[\"we.ird \\\"key\\\"\"].aws_vpc.v",
         ] {
             let a: ResourceAddr = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
+    }
+
+    #[test]
+    fn module_steps_print_as_written() {
+        let a: ResourceAddr = "module.a[\"x\"].module.b[1].aws_vpc.v".parse().unwrap();
+        assert_eq!(module_path(&a.module), "module.a[\"x\"].module.b[1]");
+        assert_eq!(module_path(&[]), "");
+    }
+
+    #[test]
+    fn provider_addresses_round_trip() {
+        for s in ["aws", "aws.west"] {
+            let p: ProviderAddr = s.parse().unwrap();
+            assert_eq!(p.to_string(), s);
+        }
+        assert_eq!(ProviderAddr::default().to_string(), "aws");
+        assert!("aws.".parse::<ProviderAddr>().is_err());
+        assert!("aws.west.x".parse::<ProviderAddr>().is_err());
     }
 
     #[test]

@@ -70,6 +70,11 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Every file, in the order they were added.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter().map(|f| &**f)
+    }
+
     /// "file:line:column" for the start of a span.
     pub fn location(&self, span: &Span) -> String {
         let file = self.file(span.file);

@@ -172,6 +172,7 @@ mod tests {
                 addr.parse().unwrap(),
                 ResourceState {
                     type_: addr.split('.').next().unwrap().into(),
+                    provider: Default::default(),
                     id: id.to_string(),
                     attributes: attrs.clone(),
                     dependencies: vec![],

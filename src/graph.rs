@@ -1,26 +1,77 @@
-//! Graph: Config -> [`ResourceGraph`], a petgraph DAG of variables, locals, the provider,
-//! resources and outputs, with an edge wherever one refers to another (or `depends_on`
-//! says so). A cycle is an error naming every address in it with its file and line.
+//! Graph: Config -> [`ResourceGraph`], ONE petgraph DAG across every module of the stack:
+//! variables, locals, provider configurations, resources, outputs and module calls, each
+//! node once per static module path (`module.net.aws_vpc.this`), with an edge wherever one
+//! refers to another (or `depends_on` says so). A cycle is an error naming every address in
+//! it with its file and line.
 //!
 //! The graph is built from the configuration's references before anything is evaluated,
-//! as Terraform does, so evaluation can follow it.
+//! as Terraform does, so evaluation can follow it. `count` / `for_each` on modules and
+//! resources expand while evaluation walks it; the graph itself stays static.
+//!
+//! Across a module boundary: a module call node waits for what its `count`, `for_each`
+//! and `depends_on` name, and every node inside the module waits for the call (so
+//! `depends_on` on a call holds back everything in the module). The child's variables wait
+//! for what their argument expressions refer to in the caller; `module.NAME.OUTPUT` waits
+//! for that output only, `module.NAME` for all of them.
 
-use crate::config::Config;
-use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+mod resolve;
+
+use crate::addr::ProviderAddr;
+use crate::config::{Config, Resource, ScopeId};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
 use crate::eval::refs::{Reference, Subject, expression_references, references};
 use hcl_edit::structure::Body;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
+use resolve::Resolver;
 use std::collections::HashMap;
 
-/// A node: an index into the matching list of the [`Config`].
+/// What a node is: an index into the matching list of its scope's [`crate::config::Module`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Node {
+pub enum Kind {
     Var(usize),
     Local(usize),
+    /// A provider block; only the root module has them.
     Provider(usize),
     Resource(usize),
     Output(usize),
+    /// A `module` block: evaluating it expands the child's instances (count / for_each).
+    Call(usize),
+}
+
+/// A node: one block (or local, or variable) at one static place in the module tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Node {
+    pub scope: ScopeId,
+    pub kind: Kind,
+}
+
+impl Node {
+    pub fn new(scope: ScopeId, kind: Kind) -> Node {
+        Node { scope, kind }
+    }
+
+    /// A node of the stack's root module.
+    pub fn root(kind: Kind) -> Node {
+        Node::new(ScopeId::ROOT, kind)
+    }
+
+    /// The resource index, for resource nodes.
+    pub fn resource(self) -> Option<usize> {
+        match self.kind {
+            Kind::Resource(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The resource block of a resource node, and the provider configuration it uses here.
+    pub fn resource_in(self, config: &Config) -> Option<(&Resource, &ProviderAddr)> {
+        let i = self.resource()?;
+        Some((
+            &config.module(self.scope).resources[i],
+            &config.scope(self.scope).resource_providers[i],
+        ))
+    }
 }
 
 /// The dependency graph, with a topological order ready for walking.
@@ -44,8 +95,9 @@ impl ResourceGraph {
             .map(|i| self.graph[i])
     }
 
-    /// The resources a node depends on, directly or through variables and locals.
-    pub fn resource_dependencies(&self, node: Node) -> Vec<usize> {
+    /// The resource nodes a node depends on, directly or through variables, locals,
+    /// outputs and module calls; sorted.
+    pub fn resource_dependencies(&self, node: Node) -> Vec<Node> {
         let mut out = Vec::new();
         let mut stack: Vec<Node> = self.dependencies(node).collect();
         let mut seen = std::collections::HashSet::new();
@@ -53,9 +105,9 @@ impl ResourceGraph {
             if !seen.insert(n) {
                 continue;
             }
-            match n {
-                Node::Resource(i) => out.push(i),
-                other => stack.extend(self.dependencies(other)),
+            match n.kind {
+                Kind::Resource(_) => out.push(n),
+                _ => stack.extend(self.dependencies(n)),
             }
         }
         out.sort_unstable();
@@ -74,14 +126,11 @@ impl ResourceGraph {
     pub fn to_dot(&self, config: &Config) -> String {
         let mut out = String::from("digraph keel {\n  rankdir = \"RL\";\n  node [shape = box];\n");
         for &n in &self.order {
-            if let Node::Resource(i) = n {
-                out.push_str(&format!("  \"{}\";\n", config.resources[i].key()));
+            if n.resource().is_some() {
+                let name = describe(config, n).0;
+                out.push_str(&format!("  \"{name}\";\n"));
                 for d in self.resource_dependencies(n) {
-                    out.push_str(&format!(
-                        "  \"{}\" -> \"{}\";\n",
-                        config.resources[i].key(),
-                        config.resources[d].key()
-                    ));
+                    out.push_str(&format!("  \"{name}\" -> \"{}\";\n", describe(config, d).0));
                 }
             }
         }
@@ -94,162 +143,123 @@ impl ResourceGraph {
 pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
     let mut graph = DiGraph::new();
     let mut index = HashMap::new();
-    let mut add = |n: Node, graph: &mut DiGraph<Node, ()>| {
-        index.insert(n, graph.add_node(n));
-    };
-    (0..config.variables.len()).for_each(|i| add(Node::Var(i), &mut graph));
-    (0..config.locals.len()).for_each(|i| add(Node::Local(i), &mut graph));
-    (0..config.providers.len()).for_each(|i| add(Node::Provider(i), &mut graph));
-    (0..config.resources.len()).for_each(|i| add(Node::Resource(i), &mut graph));
-    (0..config.outputs.len()).for_each(|i| add(Node::Output(i), &mut graph));
-
-    let vars: HashMap<&str, usize> = config
-        .variables
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.name.as_str(), i))
-        .collect();
-    let locals: HashMap<&str, usize> = config
-        .locals
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.name.as_str(), i))
-        .collect();
-    let resources: HashMap<String, usize> = config
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.key(), i))
-        .collect();
+    let mut in_scope: Vec<Vec<Node>> = vec![Vec::new(); config.scopes.len()];
+    for scope in config.scope_ids() {
+        let m = config.module(scope);
+        let kinds = (0..m.variables.len())
+            .map(Kind::Var)
+            .chain((0..m.locals.len()).map(Kind::Local))
+            .chain((0..m.providers.len()).map(Kind::Provider))
+            .chain((0..m.resources.len()).map(Kind::Resource))
+            .chain((0..m.outputs.len()).map(Kind::Output))
+            .chain((0..m.calls.len()).map(Kind::Call));
+        for kind in kinds {
+            let n = Node::new(scope, kind);
+            index.insert(n, graph.add_node(n));
+            in_scope[scope.index()].push(n);
+        }
+    }
 
     let mut diags = Diagnostics::default();
     let mut edges: Vec<(Node, Node)> = Vec::new();
-    let resolve = |r: &Reference, diags: &mut Diagnostics| -> Option<Node> {
-        match &r.subject {
-            Subject::Var(n) => vars.get(n.as_str()).map(|&i| Node::Var(i)).or_else(|| {
-                let mut d = Diagnostic::error(format!("reference to undeclared variable var.{n}"))
-                    .at(r.span.clone());
-                d = match suggest(n, vars.keys().copied()) {
-                    Some(s) => d.help(format!("did you mean var.{s}?")),
-                    None => d.help(format!("declare it: variable \"{n}\" {{}}")),
-                };
-                diags.push(d);
-                None
-            }),
-            Subject::Local(n) => locals.get(n.as_str()).map(|&i| Node::Local(i)).or_else(|| {
-                let mut d =
-                    Diagnostic::error(format!("reference to undeclared local value local.{n}"))
-                        .at(r.span.clone());
-                d = match suggest(n, locals.keys().copied()) {
-                    Some(s) => d.help(format!("did you mean local.{s}?")),
-                    None => d.help(format!("declare it in a locals {{ {n} = ... }} block")),
-                };
-                diags.push(d);
-                None
-            }),
-            Subject::Resource { type_, name } => {
-                let key = format!("{type_}.{name}");
-                resources.get(&key).map(|&i| Node::Resource(i)).or_else(|| {
-                    let mut d =
-                        Diagnostic::error(format!("reference to undeclared resource {key}"))
-                            .at(r.span.clone())
-                            .label("not declared in this stack");
-                    d = match suggest(&key, resources.keys().map(String::as_str)) {
-                        Some(s) => d.help(format!("did you mean {s}?")),
-                        None => d.help(format!(
-                            "declare it with resource \"{type_}\" \"{name}\" {{ ... }}"
-                        )),
-                    };
-                    diags.push(d);
-                    None
-                })
-            }
-            Subject::Builtin => None,
-            Subject::Unsupported(text) => {
-                let help = if text.starts_with("data.") || text.starts_with("module.") {
-                    "data sources and modules are not supported yet"
-                } else if text.starts_with("count.") {
-                    "count has one attribute: count.index"
-                } else if text.starts_with("each.") {
-                    "each has two attributes: each.key and each.value"
-                } else {
-                    "references look like var.NAME, local.NAME or TYPE.NAME.ATTRIBUTE; strings need quotes"
-                };
-                diags.push(
-                    Diagnostic::error(format!("unknown reference \"{text}\""))
-                        .at(r.span.clone())
-                        .help(help),
-                );
-                None
-            }
-        }
-    };
-    let mut refs_into = |node: Node, exprs: Vec<Reference>, diags: &mut Diagnostics| {
-        for r in exprs {
-            if let Some(dep) = resolve(&r, diags) {
-                edges.push((dep, node));
-            }
-        }
-    };
-
-    for (i, v) in config.variables.iter().enumerate() {
-        if let Some(d) = &v.default {
-            let refs = references(d);
-            for r in &refs {
-                if r.subject != Subject::Builtin {
-                    diags.push(
-                        Diagnostic::error(format!("the default of variable \"{}\" refers to {}", v.name, r.text))
-                            .at(r.span.clone())
-                            .help("variable defaults must be literal values; use a local value to compute from other values"),
-                    );
+    // Edges that are not references: module calls, depends_on, provider configurations.
+    let mut other_edges: Vec<(Node, Node)> = Vec::new();
+    let resolver = Resolver::new(config);
+    let provider_blocks: HashMap<_, usize> = config
+        .root()
+        .providers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.addr(), i))
+        .collect();
+    let mut refs_into =
+        |scope: ScopeId, node: Node, refs: Vec<Reference>, diags: &mut Diagnostics| {
+            for r in refs {
+                for dep in resolver.resolve(scope, &r, diags) {
+                    edges.push((dep, node));
                 }
             }
-            let _ = i;
-        }
-    }
-    for (i, l) in config.locals.iter().enumerate() {
-        refs_into(Node::Local(i), references(&l.expr), &mut diags);
-    }
-    for (i, p) in config.providers.iter().enumerate() {
-        refs_into(
-            Node::Provider(i),
-            body_references(&p.body, p.file),
-            &mut diags,
-        );
-    }
-    for (i, r) in config.resources.iter().enumerate() {
-        let node = Node::Resource(i);
-        refs_into(node, body_references(&r.body, r.file), &mut diags);
-        for e in r.count.iter().chain(&r.for_each) {
-            refs_into(node, references(e), &mut diags);
-        }
-        for d in &r.depends_on {
-            let refs = references(d);
-            let only_resource =
-                refs.len() == 1 && matches!(refs[0].subject, Subject::Resource { .. });
-            if !only_resource {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "depends_on in {} must list resources, like aws_vpc.main",
-                        r.key()
-                    ))
-                    .at(d.span()),
-                );
-                continue;
+        };
+
+    for scope in config.scope_ids() {
+        let m = config.module(scope);
+        let at = |kind| Node::new(scope, kind);
+        for v in &m.variables {
+            if let Some(d) = &v.default {
+                for r in references(d) {
+                    if r.subject != Subject::Builtin {
+                        diags.push(
+                            Diagnostic::error(format!("the default of variable \"{}\" refers to {}", v.name, r.text))
+                                .at(r.span.clone())
+                                .help("variable defaults must be literal values; use a local value to compute from other values"),
+                        );
+                    }
+                }
             }
-            refs_into(node, refs, &mut diags);
+        }
+        // Inside a module: everything waits for the call; inputs for their arguments.
+        if let Some((parent, c)) = config.scope(scope).parent {
+            let call_node = Node::new(parent, Kind::Call(c));
+            let call = &config.module(parent).calls[c];
+            for (i, v) in m.variables.iter().enumerate() {
+                if let Some(arg) = call.arg(&v.name) {
+                    refs_into(parent, at(Kind::Var(i)), references(&arg.expr), &mut diags);
+                }
+            }
+            for &n in &in_scope[scope.index()] {
+                other_edges.push((call_node, n));
+            }
+        }
+        for (i, l) in m.locals.iter().enumerate() {
+            refs_into(scope, at(Kind::Local(i)), references(&l.expr), &mut diags);
+        }
+        for (i, p) in m.providers.iter().enumerate() {
+            refs_into(
+                scope,
+                at(Kind::Provider(i)),
+                body_references(&p.body, p.file),
+                &mut diags,
+            );
+        }
+        for (i, r) in m.resources.iter().enumerate() {
+            let node = at(Kind::Resource(i));
+            refs_into(scope, node, body_references(&r.body, r.file), &mut diags);
+            for e in r.count.iter().chain(&r.for_each) {
+                refs_into(scope, node, references(e), &mut diags);
+            }
+            for d in &r.depends_on {
+                for dep in resolver.depends_on(
+                    scope,
+                    &format!("{}{}", config.scope(scope).prefix(), r.key()),
+                    d,
+                    &mut diags,
+                ) {
+                    other_edges.push((dep, node));
+                }
+            }
+            // Each resource waits for the settings of its own provider configuration.
+            let addr = &config.scope(scope).resource_providers[i];
+            if let Some(&p) = provider_blocks.get(addr) {
+                other_edges.push((Node::root(Kind::Provider(p)), node));
+            }
+        }
+        for (i, o) in m.outputs.iter().enumerate() {
+            refs_into(scope, at(Kind::Output(i)), references(&o.value), &mut diags);
+        }
+        for (i, c) in m.calls.iter().enumerate() {
+            let node = at(Kind::Call(i));
+            for e in c.count.iter().chain(&c.for_each) {
+                refs_into(scope, node, references(e), &mut diags);
+            }
+            for d in &c.depends_on {
+                let what = format!("{}module.{}", config.scope(scope).prefix(), c.name);
+                for dep in resolver.depends_on(scope, &what, d, &mut diags) {
+                    other_edges.push((dep, node));
+                }
+            }
         }
     }
-    for (i, o) in config.outputs.iter().enumerate() {
-        refs_into(Node::Output(i), references(&o.value), &mut diags);
-    }
-    // Every resource waits for the provider's settings.
-    for i in 0..config.resources.len() {
-        for p in 0..config.providers.len() {
-            edges.push((Node::Provider(p), Node::Resource(i)));
-        }
-    }
-    for (from, to) in edges {
+    for (from, to) in edges.into_iter().chain(other_edges) {
         graph.update_edge(index[&from], index[&to], ());
     }
 
@@ -294,31 +304,38 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
     })
 }
 
-/// The name and declaration of a node, for messages.
+/// The name and declaration of a node, for messages: `module.net.aws_vpc.this`.
 pub fn describe(config: &Config, node: Node) -> (String, Option<Span>) {
-    match node {
-        Node::Var(i) => (
-            format!("var.{}", config.variables[i].name),
-            config.variables[i].span.clone(),
+    let m = config.module(node.scope);
+    let prefix = config.scope(node.scope).prefix();
+    let (name, span) = match node.kind {
+        Kind::Var(i) => (
+            format!("var.{}", m.variables[i].name),
+            m.variables[i].span.clone(),
         ),
-        Node::Local(i) => (
-            format!("local.{}", config.locals[i].name),
-            config.locals[i].span.clone(),
+        Kind::Local(i) => (
+            format!("local.{}", m.locals[i].name),
+            m.locals[i].span.clone(),
         ),
-        Node::Provider(i) => (
-            format!("provider.{}", config.providers[i].name),
-            config.providers[i].span.clone(),
+        Kind::Provider(i) => (
+            format!("provider.{}", m.providers[i].addr()),
+            m.providers[i].span.clone(),
         ),
-        Node::Resource(i) => (config.resources[i].key(), config.resources[i].span.clone()),
-        Node::Output(i) => (
-            format!("output.{}", config.outputs[i].name),
-            config.outputs[i].span.clone(),
+        Kind::Resource(i) => (m.resources[i].key(), m.resources[i].span.clone()),
+        Kind::Output(i) => (
+            format!("output.{}", m.outputs[i].name),
+            m.outputs[i].span.clone(),
         ),
-    }
+        Kind::Call(i) => (
+            format!("module.{}", m.calls[i].name),
+            m.calls[i].span.clone(),
+        ),
+    };
+    (format!("{prefix}{name}"), span)
 }
 
 /// References anywhere in a body, nested blocks included.
-fn body_references(body: &Body, file: FileId) -> Vec<Reference> {
+pub(crate) fn body_references(body: &Body, file: FileId) -> Vec<Reference> {
     let mut out = Vec::new();
     for attr in body.attributes() {
         out.extend(expression_references(file, &attr.value));
@@ -328,3 +345,6 @@ fn body_references(body: &Body, file: FileId) -> Vec<Reference> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,8 +3,8 @@
 //! The pipeline, one module per stage, each a function from one artifact to the next:
 //!
 //! ```text
-//! stacks/<name>/*.hcl   --config::load-->  Config         (syntax tree, spans kept)
-//! Config                --graph::build-->  ResourceGraph  (petgraph DAG; a cycle is an error)
+//! stacks/<name>/*.hcl   --config::load-->  Config         (module tree, spans kept)
+//! Config                --graph::build-->  ResourceGraph  (one DAG across all modules)
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
@@ -12,6 +12,11 @@
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
 //! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
 //! ```
+//!
+//! `config::load` reads the stack and every module it calls (each directory once) into a
+//! tree of static scopes (`module.net.module.subnets`); `graph::build` makes one node per
+//! block per scope; `eval` expands `count` / `for_each` of module calls and resources into
+//! addressed instances (`module.net["a"].aws_subnet.private[0]`) while it walks the graph.
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only

@@ -3,8 +3,8 @@
 //! the truth. Objects deleted outside keel drop out of the copy (and plan to be created
 //! again). The copy is written only by an apply that follows.
 
-use crate::addr::ResourceAddr;
-use crate::providers::{Provider, ProviderError};
+use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::providers::{Provider, ProviderError, ProviderSet};
 use crate::state::State;
 use crate::value::Value;
 use std::collections::BTreeMap;
@@ -27,32 +27,32 @@ pub struct RefreshError {
     pub error: ProviderError,
 }
 
-/// Reads every recorded resource, one batched read per type, all types at once.
-/// `progress` gets one line per resource.
+/// Reads every recorded resource through the provider configuration state recorded for
+/// it: one batched read per configuration and type, all at once. `progress` gets one line
+/// per resource.
 pub async fn refresh<P: Provider>(
     state: &State,
-    provider: &P,
+    providers: &ProviderSet<P>,
     progress: &mut dyn FnMut(String),
 ) -> Result<Refreshed, RefreshError> {
-    let mut by_type: BTreeMap<&str, Vec<(&ResourceAddr, Value)>> = BTreeMap::new();
+    type Batch<'a> = Vec<(&'a ResourceAddr, Value)>;
+    let mut by_type: BTreeMap<(&ProviderAddr, &str), Batch> = BTreeMap::new();
     for (addr, r) in &state.resources {
         progress(format!("{addr}: Refreshing state... [id={}]", r.id));
         by_type
-            .entry(r.type_.as_str())
+            .entry((&r.provider, r.type_.as_str()))
             .or_default()
             .push((addr, r.value()));
     }
-    let reads = by_type.iter().map(|(type_, items)| async move {
+    let reads = by_type.iter().map(|((provider, type_), items)| async move {
         let priors: Vec<Value> = items.iter().map(|(_, v)| v.clone()).collect();
-        provider
-            .read_many(type_, &priors)
-            .await
-            .map_err(|error| RefreshError {
-                // A batch fails as a whole; name its first resource so the user knows
-                // which type's read it was.
-                addr: items[0].0.clone(),
-                error,
-            })
+        let read = async { providers.get(provider)?.read_many(type_, &priors).await };
+        read.await.map_err(|error| RefreshError {
+            // A batch fails as a whole; name its first resource so the user knows
+            // which type's read it was.
+            addr: items[0].0.clone(),
+            error,
+        })
     });
     let answers = futures_util::future::try_join_all(reads).await?;
 

@@ -1,4 +1,4 @@
-//! Apply: Plan + provider -> State'. Apply follows the plan's steps and re-derives nothing:
+//! Apply: Plan + providers -> State'. Apply follows the plan's steps and re-derives nothing:
 //! it evaluates each resource's expressions only once everything it depends on is done (so
 //! values unknown at plan time are filled in), makes the planned provider call, and writes
 //! state after every single operation.
@@ -8,13 +8,13 @@
 use crate::addr::ResourceAddr;
 use crate::config::Config;
 use crate::diag::Diagnostics;
-use crate::eval::{self, Env, Inputs, NodeValue, ProviderSettings, computed_value};
-use crate::graph::{Node, ResourceGraph};
+use crate::eval::{self, Envs, Inputs, NodeValue, computed_value};
+use crate::graph::ResourceGraph;
 use crate::plan::{Action, Plan, Step};
-use crate::providers::{Provider, ProviderError};
+use crate::providers::{Provider, ProviderError, ProviderSet};
 use crate::state::{Backend, Deposed, OutputState, ResourceState, State, StateError, StateLock};
 use crate::value::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Why apply stopped before it began, or could not record what it did.
@@ -56,6 +56,8 @@ pub struct ApplyReport {
     /// Expressions that could not be evaluated once their inputs were known.
     pub diagnostics: Option<Diagnostics>,
     pub outputs: BTreeMap<String, Value>,
+    /// Known values of modules' sensitive variables and outputs.
+    pub secrets: Vec<String>,
 }
 
 impl ApplyReport {
@@ -86,14 +88,15 @@ fn elapsed(start: Instant) -> String {
     }
 }
 
-/// Executes `plan`. Every provider call is followed by a state write, so whatever happens
-/// to this process, state knows every object that exists.
+/// Executes `plan`, each resource through its own provider configuration. Every provider
+/// call is followed by a state write, so whatever happens to this process, state knows
+/// every object that exists.
 pub async fn apply<P: Provider>(
     config: &Config,
     graph: &ResourceGraph,
     inputs: &Inputs,
     plan: &Plan,
-    provider: &P,
+    providers: &ProviderSet<P>,
     rec: &mut Recorder<'_>,
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
@@ -120,7 +123,7 @@ pub async fn apply<P: Provider>(
     // 1. Deletes that must come before creates (delete-first replacements).
     for step in &plan.steps[..first_apply] {
         if let Step::Delete { change } = step
-            && !delete(plan, *change, provider, rec, progress, &mut report).await?
+            && !delete(plan, *change, providers, rec, progress, &mut report).await?
         {
             return Ok(report);
         }
@@ -141,7 +144,7 @@ pub async fn apply<P: Provider>(
             inputs,
             plan,
             &to_apply,
-            provider,
+            providers,
             rec,
             progress,
             &mut report,
@@ -155,7 +158,7 @@ pub async fn apply<P: Provider>(
     // 3. Deletes, dependents first.
     for step in &plan.steps[last_apply.max(first_apply)..] {
         if let Step::Delete { change } = step
-            && !delete(plan, *change, provider, rec, progress, &mut report).await?
+            && !delete(plan, *change, providers, rec, progress, &mut report).await?
         {
             return Ok(report);
         }
@@ -169,7 +172,9 @@ pub async fn apply<P: Provider>(
                 k.clone(),
                 OutputState {
                     value: v.to_json(),
-                    sensitive: plan.sensitive_outputs.contains(k),
+                    // An output built from a module's sensitive value is sensitive too.
+                    sensitive: plan.sensitive_outputs.contains(k)
+                        || report.secrets.iter().any(|s| holds(v, s)),
                 },
             )
         })
@@ -178,30 +183,32 @@ pub async fn apply<P: Provider>(
     Ok(report)
 }
 
-/// Deletes the object of `changes[i]` (or its deposed predecessor). False when it failed.
+/// Deletes the object of `changes[i]` (or its deposed predecessor), through the provider
+/// configuration state recorded for it. False when it failed.
 async fn delete<P: Provider>(
     plan: &Plan,
     i: usize,
-    provider: &P,
+    providers: &ProviderSet<P>,
     rec: &mut Recorder<'_>,
     progress: &mut dyn Progress,
     report: &mut ApplyReport,
 ) -> Result<bool, ApplyError> {
     let change = &plan.changes[i];
     let deposed = change.action == Action::CreateThenDelete;
-    let prior = if deposed {
+    let recorded = if deposed {
         rec.state
             .deposed
             .iter()
             .find(|d| d.addr == change.addr)
-            .map(|d| d.resource.value())
+            .map(|d| &d.resource)
     } else {
-        rec.state.resources.get(&change.addr).map(|r| r.value())
+        rec.state.resources.get(&change.addr)
     };
-    let Some(prior) = prior else {
+    let Some(recorded) = recorded else {
         // Already gone from state: nothing to delete.
         return Ok(true);
     };
+    let (prior, provider) = (recorded.value(), recorded.provider.clone());
     let id = prior.get("id").as_str().unwrap_or_default().to_string();
     let what = if deposed {
         format!("{} (deposed object {id})", change.addr)
@@ -210,7 +217,11 @@ async fn delete<P: Provider>(
     };
     progress.line(format!("{what}: Destroying... [id={id}]"));
     let start = Instant::now();
-    match provider.delete(&change.addr, &prior).await {
+    let result = match providers.get(&provider) {
+        Ok(p) => p.delete(&change.addr, &prior).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(()) => {
             if deposed {
                 rec.state.deposed.retain(|d| d.addr != change.addr);
@@ -242,53 +253,50 @@ async fn walk<P: Provider>(
     inputs: &Inputs,
     plan: &Plan,
     to_apply: &HashSet<usize>,
-    provider: &P,
+    providers: &ProviderSet<P>,
     rec: &mut Recorder<'_>,
     progress: &mut dyn Progress,
     report: &mut ApplyReport,
 ) -> Result<bool, ApplyError> {
-    let mut env = Env::for_config(config);
-    let mut settings = ProviderSettings::default();
+    let mut envs = Envs::new(config);
+    let by_addr: HashMap<&ResourceAddr, usize> = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.addr, i))
+        .collect();
     for &node in graph.order() {
-        let value = match eval::eval_node(config, node, inputs, &env, &settings) {
+        let value = match eval::eval_node(config, node, inputs, &envs) {
             Ok(v) => v,
             Err(d) => {
                 report.diagnostics = Some(d);
                 return Ok(false);
             }
         };
-        let (shape, instances) = match value {
-            NodeValue::Resource(shape, instances) => (shape, instances),
-            NodeValue::Output(name, v) => {
-                report.outputs.insert(name, v);
-                continue;
-            }
-            other => {
-                eval::store(&mut env, &mut settings, other);
-                continue;
-            }
+        let NodeValue::Resource(shape, instances) = value else {
+            envs.store(config, node, value);
+            continue;
         };
-        let Node::Resource(ri) = node else {
-            unreachable!("resource values come from resource nodes")
-        };
-        let resource = &config.resources[ri];
+        let (resource, _) = node.resource_in(config).expect("a resource node");
         let mut seen = Vec::with_capacity(instances.len());
-        for eval::InstanceValue { addr, value } in instances {
-            let Some(ci) = plan.changes.iter().position(|c| c.addr == addr) else {
+        for mut instance in instances {
+            let addr = &instance.addr;
+            let Some(&ci) = by_addr.get(addr) else {
                 return Err(ApplyError::Eval(format!(
                     "{addr} is in the configuration but not in the plan; run keel plan again"
                 )));
             };
             let change = &plan.changes[ci];
+            let value = std::mem::take(&mut instance.value);
             if let Some(path) = inconsistent(&change.config, &value) {
                 return Err(ApplyError::Eval(format!(
                     "{addr}: the value of {path} differs from the plan; the configuration or its inputs changed since planning. Run keel plan again"
                 )));
             }
             if !to_apply.contains(&ci) {
-                let prior = rec.state.resources.get(&addr).map(|r| r.value());
-                let v = computed_value(&resource.type_, &value, prior.as_ref());
-                seen.push((addr, v));
+                let prior = rec.state.resources.get(addr).map(|r| r.value());
+                instance.value = computed_value(&resource.type_, &value, prior.as_ref());
+                seen.push(instance);
                 continue;
             }
             if value.has_unknown() {
@@ -300,29 +308,37 @@ async fn walk<P: Provider>(
                 let id = value.get("id").as_str().unwrap_or_default().to_string();
                 ResourceState {
                     type_: addr.type_.clone(),
+                    provider: change.provider.clone(),
                     id,
                     attributes: value.to_json(),
                     dependencies: change.dependencies.clone(),
                 }
             };
             let start = Instant::now();
+            let provider = match providers.get(&change.provider) {
+                Ok(p) => p,
+                Err(e) => {
+                    report.failure = Some((addr.clone(), e));
+                    return Ok(false);
+                }
+            };
             let result = match change.action {
                 Action::Update => {
                     let prior = rec
                         .state
                         .resources
-                        .get(&addr)
+                        .get(addr)
                         .map(|r| r.value())
                         .unwrap_or_default();
                     let id = prior.get("id").as_str().unwrap_or_default().to_string();
                     progress.line(format!("{addr}: Modifying... [id={id}]"));
                     provider
-                        .update(&addr, &prior, &value)
+                        .update(addr, &prior, &value)
                         .await
                         .map(|v| (v, "Modifications"))
                 }
                 Action::CreateThenDelete => {
-                    if let Some(old) = rec.state.resources.remove(&addr) {
+                    if let Some(old) = rec.state.resources.remove(addr) {
                         rec.state.deposed.push(Deposed {
                             addr: addr.clone(),
                             resource: old,
@@ -330,17 +346,11 @@ async fn walk<P: Provider>(
                         rec.save().await?;
                     }
                     progress.line(format!("{addr}: Creating..."));
-                    provider
-                        .create(&addr, &value)
-                        .await
-                        .map(|v| (v, "Creation"))
+                    provider.create(addr, &value).await.map(|v| (v, "Creation"))
                 }
                 _ => {
                     progress.line(format!("{addr}: Creating..."));
-                    provider
-                        .create(&addr, &value)
-                        .await
-                        .map(|v| (v, "Creation"))
+                    provider.create(addr, &value).await.map(|v| (v, "Creation"))
                 }
             };
             match result {
@@ -357,8 +367,8 @@ async fn walk<P: Provider>(
                         "{addr}: {verb} complete after {} [id={id}]",
                         elapsed(start)
                     ));
-                    let v = computed_value(&resource.type_, &value, Some(&object));
-                    seen.push((addr, v));
+                    instance.value = computed_value(&resource.type_, &value, Some(&object));
+                    seen.push(instance);
                 }
                 Err(e) => {
                     progress.line(format!("{addr}: failed: {e}"));
@@ -367,10 +377,21 @@ async fn walk<P: Provider>(
                 }
             }
         }
-        env.resources
-            .insert(resource.key(), eval::assemble(shape, seen));
+        envs.store(config, node, NodeValue::Resource(shape, seen));
     }
+    report.outputs = std::mem::take(&mut envs.outputs);
+    report.secrets = std::mem::take(&mut envs.secrets);
     Ok(true)
+}
+
+/// True when `v` holds the string `secret` anywhere inside it.
+fn holds(v: &Value, secret: &str) -> bool {
+    match v {
+        Value::String(s) => s.contains(secret),
+        Value::List(items) => items.iter().any(|i| holds(i, secret)),
+        Value::Map(m) => m.values().any(|i| holds(i, secret)),
+        _ => false,
+    }
 }
 
 /// The first path where a value known at plan time differs from the one apply evaluated.

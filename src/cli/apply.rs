@@ -41,14 +41,15 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         }
         return refresh_only(&stack, &redact, args.auto_approve);
     }
-    let provider = stack.connect()?;
+    let providers = stack.connect()?;
     let (lock, mut state, plan) = make_plan(
         &stack,
         if destroy { "destroy" } else { "apply" },
         destroy,
-        args.refresh.then_some(&provider),
+        args.refresh.then_some(&providers),
         true,
     )?;
+    let redact = redact.with(plan.secrets.iter().cloned());
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
@@ -80,7 +81,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
             &stack.graph,
             &stack.inputs,
             &plan,
-            &provider,
+            &providers,
             &mut rec,
             &mut progress,
         )
@@ -120,11 +121,11 @@ fn refresh_only(
             stack.backend.location()
         )));
     };
-    let provider = stack.connect()?;
+    let providers = stack.connect()?;
     let mut progress = |line: String| println!("{line}");
     let mut refreshed = stack
         .runtime
-        .block_on(refresh::refresh(&state, &provider, &mut progress))
+        .block_on(refresh::refresh(&state, &providers, &mut progress))
         .map_err(|e| Failure::Message(e.to_string()))?;
     let report = drift::compare(&state, &refreshed, &[], &BTreeMap::new());
     println!();

@@ -3,7 +3,7 @@
 
 use super::StackArgs;
 use super::plan::Format;
-use super::stack::{Failure, Stack};
+use super::stack::{Failure, Providers, Stack};
 use crate::addr::ResourceAddr;
 use crate::drift::{self, DriftReport};
 use crate::refresh;
@@ -42,30 +42,45 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         )));
     };
     drop(lock);
-    let provider = stack.connect()?;
-    let vpcs: Vec<String> = state
-        .resources
-        .values()
-        .filter(|r| r.type_ == "aws_vpc")
-        .map(|r| r.id.clone())
-        .collect();
+    let providers = stack.connect()?;
     let (refreshed, found, refresh_calls) = stack.runtime.block_on(async {
         let mut quiet = |_line: String| {};
-        let refreshed = refresh::refresh(&state, &provider, &mut quiet)
+        let refreshed = refresh::refresh(&state, &providers, &mut quiet)
             .await
             .map_err(|e| Failure::Message(e.to_string()))?;
-        let refresh_calls = provider.calls().snapshot();
-        let found = provider
-            .inventory(&state.stack, &vpcs)
-            .await
-            .map_err(|e| Failure::Message(format!("listing the stack's objects: {e}")))?;
+        let refresh_calls = call_counts(&providers);
+        // One inventory per region the stack's provider configurations use.
+        let mut found = Vec::new();
+        let mut regions = std::collections::BTreeSet::new();
+        for (_, provider) in providers.iter() {
+            if !regions.insert(provider.region().to_string()) {
+                continue;
+            }
+            let vpcs: Vec<String> = state
+                .resources
+                .values()
+                .filter(|r| r.type_ == "aws_vpc")
+                .filter(|r| {
+                    providers
+                        .get(&r.provider)
+                        .is_ok_and(|p| p.region() == provider.region())
+                })
+                .map(|r| r.id.clone())
+                .collect();
+            found.extend(
+                provider
+                    .inventory(&state.stack, &vpcs)
+                    .await
+                    .map_err(|e| Failure::Message(format!("listing the stack's objects: {e}")))?,
+            );
+        }
         Ok::<_, Failure>((refreshed, found, refresh_calls))
     })?;
     let ignore: BTreeMap<ResourceAddr, Vec<String>> = state
         .resources
         .keys()
         .filter_map(|addr| {
-            let r = stack.config.resource(&addr.type_, &addr.name)?;
+            let (_, _, r) = stack.config.find_resource(addr)?;
             Some((addr.clone(), r.lifecycle.ignore_changes.clone()))
         })
         .collect();
@@ -80,7 +95,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         Format::Markdown => print!("{}", render::markdown(&report, &redact)),
     }
     if let Some(path) = &args.metrics {
-        let mut inventory_calls = provider.calls().snapshot();
+        let mut inventory_calls = call_counts(&providers);
         for (k, n) in &refresh_calls {
             if let Some(total) = inventory_calls.get_mut(k) {
                 *total -= n;
@@ -95,6 +110,17 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// The API calls of every provider configuration so far.
+fn call_counts(providers: &Providers) -> CallCounts {
+    let mut total = CallCounts::new();
+    for (_, p) in providers.iter() {
+        for (k, n) in p.calls().snapshot() {
+            *total.entry(k).or_default() += n;
+        }
+    }
+    total
 }
 
 /// A node_exporter textfile, written whole (temporary file, then rename).

@@ -22,43 +22,49 @@ pub struct Args {
 pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     let addr = parse_addr(&args.addr)?;
     let stack = Stack::load(&args.stack)?;
-    if addr.module.is_empty() {
-        let Some(r) = stack.config.resource(&addr.type_, &addr.name) else {
-            return Err(Failure::Message(format!(
-                "the configuration has no resource \"{}\" \"{}\" for {addr}\n  help: write its resource block first, so that keel knows what the object should look like; then import it",
-                addr.type_, addr.name
-            )));
-        };
-        let expected = match (&r.count, &r.for_each) {
-            (Some(_), _) => "an index, as in [0] (the block has count)",
-            (_, Some(_)) => "a key, as in [\"name\"] (the block has for_each)",
-            _ => "no index (the block has neither count nor for_each)",
-        };
-        let fits = matches!(
-            (&addr.key, &r.count, &r.for_each),
-            (Some(InstanceKey::Int(_)), Some(_), None)
-                | (Some(InstanceKey::Str(_)), None, Some(_))
-                | (None, None, None)
-        );
-        if !fits {
-            return Err(Failure::Message(format!(
-                "{addr} does not fit its resource block: the address needs {expected}"
-            )));
-        }
+    let Some((scope, index, r)) = stack.config.find_resource(&addr) else {
+        return Err(Failure::Message(format!(
+            "the configuration has no resource \"{}\" \"{}\" for {addr}\n  help: write its resource block first, so that keel knows what the object should look like; then import it",
+            addr.type_, addr.name
+        )));
+    };
+    let expected = match (&r.count, &r.for_each) {
+        (Some(_), _) => "an index, as in [0] (the block has count)",
+        (_, Some(_)) => "a key, as in [\"name\"] (the block has for_each)",
+        _ => "no index (the block has neither count nor for_each)",
+    };
+    let fits = matches!(
+        (&addr.key, &r.count, &r.for_each),
+        (Some(InstanceKey::Int(_)), Some(_), None)
+            | (Some(InstanceKey::Str(_)), None, Some(_))
+            | (None, None, None)
+    );
+    if !fits {
+        return Err(Failure::Message(format!(
+            "{addr} does not fit its resource block: the address needs {expected}"
+        )));
     }
+    let provider_addr = stack.config.scope(scope).resource_providers[index].clone();
     let lock = stack.lock("import")?;
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
-    let (provider, settings) = stack.connect_with_settings()?;
+    let (providers, settings) = stack.connect_with_settings()?;
+    let provider = providers
+        .get(&provider_addr)
+        .map_err(|e| Failure::Message(e.to_string()))?;
     let cx = ImportContext {
         stack: stack.config.stack.clone(),
-        default_tags: settings.default_tags,
+        default_tags: settings
+            .get(&provider_addr)
+            .map(|s| s.default_tags.clone())
+            .unwrap_or_default(),
+        provider: provider_addr,
     };
     println!("{addr}: Importing from ID \"{}\"...", args.id);
     let entry = stack
         .runtime
-        .block_on(import_resource(&provider, &mut state, &addr, &args.id, &cx))
+        .block_on(import_resource(provider, &mut state, &addr, &args.id, &cx))
         .map_err(|e| Failure::Message(e.to_string()))?;
     stack.write_state(&lock, &mut state)?;
     println!("{addr}: Import prepared! [id={}]", entry.id);

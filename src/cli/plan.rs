@@ -1,9 +1,8 @@
 //! `keel plan DIR`: what apply would change, without changing anything.
 
 use super::StackArgs;
-use super::stack::{Failure, Stack};
+use super::stack::{Failure, Providers, Stack};
 use crate::plan::Plan;
-use crate::providers::aws::AwsProvider;
 use crate::refresh;
 use crate::report::{human, json, markdown};
 use crate::state::crypto::Content;
@@ -74,10 +73,11 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             connected.as_ref(),
             format == Format::Human,
         )?;
+        let redact = stack.redactor().with(plan.secrets.iter().cloned());
         if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty()) {
-            save_plan(&stack, &plan, &stack.redactor(), out)?;
+            save_plan(&stack, &plan, &redact, out)?;
         }
-        planned.push((plan, stack.redactor()));
+        planned.push((plan, redact));
     }
     match format {
         Format::Human => print!("{}", human::plan(&planned[0].0, &planned[0].1)),
@@ -109,14 +109,14 @@ pub fn make_plan(
     stack: &Stack,
     operation: &str,
     destroy: bool,
-    provider: Option<&AwsProvider>,
+    providers: Option<&Providers>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
     let lock = stack.lock(operation)?;
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
-    if let Some(provider) = provider
+    if let Some(providers) = providers
         && !state.resources.is_empty()
     {
         let mut progress = |line: String| {
@@ -128,7 +128,7 @@ pub fn make_plan(
         };
         let refreshed = stack
             .runtime
-            .block_on(refresh::refresh(&state, provider, &mut progress))
+            .block_on(refresh::refresh(&state, providers, &mut progress))
             .map_err(|e| Failure::Message(e.to_string()))?;
         let mut notes = String::from("\n");
         for addr in &refreshed.gone {

@@ -2,15 +2,18 @@
 //! start the async runtime that the state backend and the provider share).
 
 use super::StackArgs;
+use crate::addr::ProviderAddr;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
 use crate::eval::{self, Env, Inputs, ProviderSettings};
 use crate::graph::{self, ResourceGraph};
+use crate::providers::ProviderSet;
 use crate::providers::aws::AwsProvider;
 use crate::report::Redactor;
 use crate::state::settings;
 use crate::state::{Backend, State, StateError, StateLock, Store};
 use crate::value::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::IsTerminal;
 
@@ -44,6 +47,9 @@ impl From<StateError> for Failure {
         Failure::Message(e.to_string())
     }
 }
+
+/// One AWS provider per provider configuration of a stack.
+pub type Providers = ProviderSet<AwsProvider>;
 
 /// A loaded stack, ready to plan.
 pub struct Stack {
@@ -90,20 +96,27 @@ impl Stack {
         })
     }
 
-    /// The AWS provider, configured from the stack's provider block. The provider's
-    /// settings are evaluated without state.
-    pub fn connect(&self) -> Result<AwsProvider, Failure> {
+    /// The AWS provider, once per provider configuration of the stack (`aws`, `aws.west`).
+    /// The providers' settings are evaluated without state.
+    pub fn connect(&self) -> Result<Providers, Failure> {
         Ok(self.connect_with_settings()?.0)
     }
 
-    /// The provider and the settings it was built from (default tags, region).
-    pub fn connect_with_settings(&self) -> Result<(AwsProvider, ProviderSettings), Failure> {
+    /// The providers and the settings each was built from (default tags, region).
+    pub fn connect_with_settings(
+        &self,
+    ) -> Result<(Providers, BTreeMap<ProviderAddr, ProviderSettings>), Failure> {
         let desired =
             eval::evaluate(&self.config, &self.graph, &self.inputs).map_err(|d| self.fail(d))?;
-        let provider = self.runtime.block_on(AwsProvider::new(&desired.provider));
-        Ok((provider, desired.provider))
+        let mut providers = ProviderSet::new();
+        for (addr, settings) in &desired.providers {
+            providers.insert(
+                addr.clone(),
+                self.runtime.block_on(AwsProvider::new(settings)),
+            );
+        }
+        Ok((providers, desired.providers))
     }
-
     /// Takes the state lock for `operation`.
     pub fn lock(&self, operation: &str) -> Result<StateLock, Failure> {
         Ok(self.runtime.block_on(self.backend.lock(operation))?)
@@ -139,20 +152,19 @@ impl Stack {
         Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
     }
 
-    /// Hides the values of variables declared `sensitive = true`.
+    /// Hides the values of variables declared `sensitive = true`, and the known values of
+    /// modules' sensitive variables and outputs (a plan adds those known only then: see
+    /// [`Redactor::with`]).
     pub fn redactor(&self) -> Redactor {
         let env = Env::default();
         let secrets = self
             .config
+            .root()
             .variables
             .iter()
-            .filter(|v| v.sensitive)
-            .filter_map(|v| {
-                let i = self
-                    .config
-                    .variables
-                    .iter()
-                    .position(|x| std::ptr::eq(x, v))?;
+            .enumerate()
+            .filter(|(_, v)| v.sensitive)
+            .filter_map(|(i, _)| {
                 let value =
                     crate::eval::variable_value(&self.config, i, &self.inputs, &env).ok()?;
                 match value {
@@ -161,7 +173,18 @@ impl Stack {
                     other => Some(other.to_hcl()),
                 }
             });
-        Redactor::new(secrets.collect::<Vec<_>>())
+        let redactor = Redactor::new(secrets.collect::<Vec<_>>());
+        // Modules' secrets need the whole configuration evaluated: only when there are any.
+        let modules_have_secrets = self.config.modules.iter().skip(1).any(|m| {
+            m.variables.iter().any(|v| v.sensitive) || m.outputs.iter().any(|o| o.sensitive)
+        });
+        if !modules_have_secrets {
+            return redactor;
+        }
+        match eval::evaluate(&self.config, &self.graph, &self.inputs) {
+            Ok(desired) => redactor.with(desired.secrets),
+            Err(_) => redactor,
+        }
     }
 }
 

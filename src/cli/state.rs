@@ -209,15 +209,25 @@ fn import_tf(args: TfArgs) -> Result<ExitCode, Failure> {
             existing.resources.len()
         )));
     }
-    let (provider, settings) = stack.connect_with_settings()?;
+    // A Terraform state with aliased providers is refused, so every resource belongs to
+    // the default AWS configuration.
+    let (providers, settings) = stack.connect_with_settings()?;
+    let default = crate::addr::ProviderAddr::default_of("aws");
+    let provider = providers
+        .get(&default)
+        .map_err(|e| Failure::Message(e.to_string()))?;
     let cx = ImportContext {
         stack: stack.config.stack.clone(),
-        default_tags: settings.default_tags,
+        default_tags: settings
+            .get(&default)
+            .map(|s| s.default_tags.clone())
+            .unwrap_or_default(),
+        provider: default,
     };
     let (mut state, imported) = stack
         .runtime
         .block_on(import_terraform(
-            &provider,
+            provider,
             &path,
             &text,
             &cx,

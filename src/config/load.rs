@@ -6,37 +6,66 @@ use hcl_edit::structure::BlockLabel;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Loads every `*.hcl` and `*.tf` file in `dir` (not recursing), in name order.
+/// Loads every `*.hcl` and `*.tf` file in `dir` (not recursing), in name order, then every
+/// module its `module` blocks call (each directory once), and builds the module tree.
 pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
-    let stack = stack_name(dir);
-    let mut config = Config {
-        dir: dir.to_path_buf(),
-        stack,
-        sources: SourceMap::default(),
-        terraform: Terraform::default(),
-        providers: Vec::new(),
-        variables: Vec::new(),
-        locals: Vec::new(),
-        resources: Vec::new(),
-        outputs: Vec::new(),
-        tfvars: Vec::new(),
-    };
-
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(format!(
+    let mut terraform = Terraform::default();
+    let root = match read_module(dir, &mut sources, &mut diags, Some(&mut terraform)) {
+        Ok(root) => root,
+        Err(problem) => {
+            let d = match problem {
+                DirProblem::Unreadable(e) => Diagnostic::error(format!(
                     "cannot read stack directory {}: {e}",
                     dir.display()
                 ))
                 .help("pass the directory that holds the stack's .hcl files"),
-            );
+                DirProblem::Empty => {
+                    Diagnostic::error(format!("no .hcl or .tf files in {}", dir.display()))
+                        .help("a stack is a directory of HCL files; check the path")
+                }
+            };
+            diags.push(d);
             return Err((sources, diags));
         }
     };
+    let mut tfvars = Vec::new();
+    read_tfvars(dir, &mut tfvars, &mut sources, &mut diags);
+    let mut modules = vec![root];
+    super::call::load_called(&mut modules, &mut sources, &mut diags);
+    // Calls whose module could not be loaded are left out of the tree; the rest is still
+    // checked, so every problem is reported at once.
+    let scopes = super::tree::build(&modules, &mut diags);
+    if diags.has_errors() {
+        return Err((sources, diags));
+    }
+    Ok(Config {
+        dir: dir.to_path_buf(),
+        stack: stack_name(dir),
+        sources,
+        terraform,
+        tfvars,
+        modules,
+        scopes,
+    })
+}
+
+/// Why a directory holds no module.
+pub(super) enum DirProblem {
+    Unreadable(std::io::Error),
+    Empty,
+}
+
+/// Reads one directory's `*.hcl` and `*.tf` files into a [`Module`]. Problems inside the
+/// files go to `diags`; `terraform` receives the root module's settings.
+pub(super) fn read_module(
+    dir: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+    terraform: Option<&mut Terraform>,
+) -> Result<Module, DirProblem> {
+    let entries = std::fs::read_dir(dir).map_err(DirProblem::Unreadable)?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -46,31 +75,33 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
         .collect();
     paths.sort();
     if paths.is_empty() {
-        diags.push(
-            Diagnostic::error(format!("no .hcl or .tf files in {}", dir.display()))
-                .help("a stack is a directory of HCL files; check the path"),
-        );
-        return Err((sources, diags));
+        return Err(DirProblem::Empty);
     }
-
+    let root = terraform.is_some();
+    let mut ignored = Terraform::default();
+    let terraform = terraform.unwrap_or(&mut ignored);
+    let mut module = Module {
+        dir: dir.to_path_buf(),
+        ..Module::default()
+    };
     for path in paths {
-        if let Some((file, body)) = parse_file(&path, &mut sources, &mut diags) {
-            read_body(&mut config, file, body, &mut diags);
+        if let Some((file, body)) = parse_file(&path, sources, diags) {
+            read_body(&mut module, terraform, root, file, body, diags);
         }
     }
-    read_tfvars(dir, &mut config, &mut sources, &mut diags);
-    check_duplicates(&config, &sources, &mut diags);
-    config.sources = sources;
-    if diags.has_errors() {
-        Err((config.sources, diags))
-    } else {
-        Ok(config)
-    }
+    check_duplicates(&module, sources, diags);
+    module.index_resources();
+    Ok(module)
 }
 
 /// `terraform.tfvars`, then `*.auto.tfvars` in name order: files of `name = value` that
 /// Terraform reads without being asked.
-fn read_tfvars(dir: &Path, config: &mut Config, sources: &mut SourceMap, diags: &mut Diagnostics) {
+fn read_tfvars(
+    dir: &Path,
+    tfvars: &mut Vec<Local>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) {
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -92,7 +123,7 @@ fn read_tfvars(dir: &Path, config: &mut Config, sources: &mut SourceMap, diags: 
         };
         for structure in body.iter() {
             if let Some(attr) = structure.as_attribute() {
-                config.tfvars.push(Local {
+                tfvars.push(Local {
                     name: attr.key.as_str().to_string(),
                     expr: Expr {
                         file,
@@ -174,11 +205,19 @@ const TOP_LEVEL: &[&str] = &[
     "variable",
     "locals",
     "resource",
+    "module",
     "output",
 ];
-const NOT_YET: &[&str] = &["data", "module", "moved", "import", "check"];
+const NOT_YET: &[&str] = &["data", "moved", "import", "check"];
 
-fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnostics) {
+fn read_body(
+    config: &mut Module,
+    terraform: &mut Terraform,
+    root: bool,
+    file: FileId,
+    body: Body,
+    diags: &mut Diagnostics,
+) {
     for structure in body.into_iter() {
         let block = match structure.into_block() {
             Ok(block) => block,
@@ -192,7 +231,7 @@ fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnost
                         attr.key.as_str()
                     ))
                     .at(attr_span(file, attr))
-                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, output"),
+                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output"),
                 );
                 continue;
             }
@@ -206,7 +245,7 @@ fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnost
             .collect();
         let want_labels = match kind.as_str() {
             "terraform" | "locals" => 0,
-            "provider" | "variable" | "output" => 1,
+            "provider" | "variable" | "output" | "module" => 1,
             "resource" => 2,
             _ => usize::MAX,
         };
@@ -240,18 +279,33 @@ fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnost
                     "provider" => "write it as provider \"aws\" { ... }",
                     "variable" => "write it as variable \"NAME\" { ... }",
                     "output" => "write it as output \"NAME\" { value = ... }",
+                    "module" => "write it as module \"NAME\" { source = \"./modules/NAME\" }",
                     _ => "remove the labels",
                 }),
             );
             continue;
         }
         match kind.as_str() {
-            "terraform" => read_terraform(config, file, block.body, diags),
+            "terraform" => read_terraform(terraform, file, block.body, diags),
+            "provider" if !root => diags.push(
+                Diagnostic::error("provider blocks belong in the stack's root module, not in a called module")
+                    .at(header)
+                    .help("configure the provider in the stack and pass it in: module \"NAME\" { providers = { aws = aws.ALIAS } }"),
+            ),
             "provider" => {
-                let alias = block
-                    .body
-                    .get_attribute("alias")
-                    .and_then(|a| a.value.as_str().map(str::to_string));
+                let alias_attr = block.body.get_attribute("alias");
+                let alias = alias_attr.and_then(|a| a.value.as_str().map(str::to_string));
+                if let Some(a) = alias_attr {
+                    let ok = alias.as_deref().is_some_and(|s| {
+                        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    });
+                    if !ok {
+                        diags.push(
+                            Diagnostic::error("a provider alias must be a name in quotes, like alias = \"west\"")
+                                .at(span_of(file, a.value.span())),
+                        );
+                    }
+                }
                 config.providers.push(ProviderBlock {
                     name: labels[0].clone(),
                     alias,
@@ -282,6 +336,7 @@ fn read_body(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnost
             }
             "resource" => read_resource(config, file, &labels, &block, header, diags),
             "output" => read_output(config, file, &labels[0], header, block.body, diags),
+            "module" => super::call::read_call(config, file, &labels[0], &block, header, diags),
             _ => unreachable!("label counts are only defined for known blocks"),
         }
     }
@@ -291,7 +346,7 @@ fn label_str(label: &BlockLabel) -> &str {
     label.as_str()
 }
 
-fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Diagnostics) {
+fn read_terraform(terraform: &mut Terraform, file: FileId, body: Body, diags: &mut Diagnostics) {
     for structure in body.into_iter() {
         match structure.into_block() {
             Ok(block) => match block.ident.as_str() {
@@ -300,7 +355,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                     let kind = block.labels.first().map(|l| label_str(l).to_string());
                     match kind.as_deref() {
                         Some(kind @ ("local" | "s3")) => {
-                            config.terraform.backend = Some(Backend {
+                            terraform.backend = Some(Backend {
                                 kind: kind.into(),
                                 body: block.body,
                                 file,
@@ -320,7 +375,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                     }
                 }
                 "encryption" => {
-                    config.terraform.encryption = Some(Backend {
+                    terraform.encryption = Some(Backend {
                         kind: "encryption".into(),
                         span: block_header_span(file, &block),
                         body: block.body,
@@ -342,7 +397,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
                 let attr = structure.into_attribute().expect("not a block");
                 match attr.key.as_str() {
                     "required_version" => {
-                        config.terraform.required_version = Some(Expr {
+                        terraform.required_version = Some(Expr {
                             file,
                             expr: attr.value,
                         })
@@ -361,7 +416,7 @@ fn read_terraform(config: &mut Config, file: FileId, body: Body, diags: &mut Dia
 }
 
 fn read_variable(
-    config: &mut Config,
+    config: &mut Module,
     file: FileId,
     name: &str,
     span: Option<Span>,
@@ -410,7 +465,7 @@ fn read_variable(
 }
 
 fn read_output(
-    config: &mut Config,
+    config: &mut Module,
     file: FileId,
     name: &str,
     span: Option<Span>,
@@ -463,7 +518,7 @@ fn read_output(
 }
 
 fn read_resource(
-    config: &mut Config,
+    config: &mut Module,
     file: FileId,
     labels: &[String],
     block: &Block,
@@ -475,6 +530,7 @@ fn read_resource(
     let mut lifecycle = Lifecycle::default();
     let mut count = None;
     let mut for_each = None;
+    let mut provider = None;
     let name = format!("{}.{}", labels[0], labels[1]);
     for structure in block.body.iter() {
         if let Some(attr) = structure.as_attribute() {
@@ -512,14 +568,10 @@ fn read_resource(
                         );
                     }
                 }
-                "provider" => diags.push(
-                    Diagnostic::error(format!(
-                        "\"{}\" in {name} is not supported yet",
-                        attr.key.as_str()
-                    ))
-                    .at(attr_span(file, attr))
-                    .help("write one resource block per instance for now"),
-                ),
+                "provider" => match provider_ref(file, &attr.value) {
+                    Ok(p) => provider = Some(p),
+                    Err(d) => diags.push(d),
+                },
                 _ => {
                     body.push(attr.clone());
                 }
@@ -543,7 +595,34 @@ fn read_resource(
         lifecycle,
         count,
         for_each,
+        provider,
     });
+}
+
+/// `provider = aws.west` (or the older string form `"aws.west"`).
+fn provider_ref(
+    file: FileId,
+    value: &hcl_edit::expr::Expression,
+) -> Result<ProviderRef, Diagnostic> {
+    use hcl_edit::expr::{Expression, TraversalOperator};
+    let span = span_of(file, value.span());
+    let name = match value {
+        Expression::Variable(v) => Some(v.as_str().to_string()),
+        Expression::Traversal(t) => match (&t.expr, t.operators.as_slice()) {
+            (Expression::Variable(v), [op]) => match op.value() {
+                TraversalOperator::GetAttr(a) => Some(format!("{}.{}", v.as_str(), a.as_str())),
+                _ => None,
+            },
+            _ => None,
+        },
+        other => other.as_str().map(str::to_string),
+    };
+    match name {
+        Some(n) if n.parse::<crate::addr::ProviderAddr>().is_ok() => Ok(ProviderRef { name: n, span }),
+        _ => Err(Diagnostic::error("provider must name a provider configuration, like aws.west")
+            .at(span)
+            .help("write provider = aws.ALIAS, where ALIAS is the alias of a provider \"aws\" block")),
+    }
 }
 
 fn read_lifecycle(
@@ -606,7 +685,7 @@ fn read_lifecycle(
     }
 }
 
-fn check_duplicates(config: &Config, sources: &SourceMap, diags: &mut Diagnostics) {
+fn check_duplicates(module: &Module, sources: &SourceMap, diags: &mut Diagnostics) {
     let mut seen: HashMap<String, Option<Span>> = HashMap::new();
     let mut check = |key: String, span: &Option<Span>, what: &str| {
         if let Some(first) = seen.get(&key) {
@@ -624,16 +703,26 @@ fn check_duplicates(config: &Config, sources: &SourceMap, diags: &mut Diagnostic
             seen.insert(key, span.clone());
         }
     };
-    for r in &config.resources {
+    for r in &module.resources {
         check(r.key(), &r.span, "resource");
     }
-    for v in &config.variables {
+    for v in &module.variables {
         check(format!("var.{}", v.name), &v.span, "variable");
     }
-    for l in &config.locals {
+    for l in &module.locals {
         check(format!("local.{}", l.name), &l.span, "local value");
     }
-    for o in &config.outputs {
+    for o in &module.outputs {
         check(format!("output.{}", o.name), &o.span, "output");
+    }
+    for c in &module.calls {
+        check(format!("module.{}", c.name), &c.span, "module");
+    }
+    for p in &module.providers {
+        check(
+            format!("provider {}", p.addr()),
+            &p.span,
+            "configuration of",
+        );
     }
 }

@@ -1,15 +1,27 @@
-//! Load: a stack directory of `*.hcl` / `*.tf` files -> [`Config`], the syntax tree with
-//! source spans kept. Nothing is evaluated here; every syntax and structure problem in every
-//! file is reported at once.
+//! Load: a stack directory of `*.hcl` / `*.tf` files, and the module directories its
+//! `module` blocks name -> [`Config`], the module tree with source spans kept. Nothing is
+//! evaluated here; every syntax and structure problem in every file is reported at once.
+//!
+//! A [`Module`] is one directory's blocks, parsed once however often it is called. A
+//! [`Scope`] is one place the tree instantiates a module: the root, `module.net`,
+//! `module.net.module.subnets` (static paths, before `count` / `for_each` expand them).
 
+mod call;
 mod load;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+mod tree;
 
 pub use load::load;
 
+use crate::addr::{ModuleStep, ProviderAddr, ResourceAddr};
 use crate::diag::{FileId, SourceMap, Span};
 use hcl_edit::Span as _;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, Body};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// An expression together with the file it came from, so errors can point at it.
@@ -29,22 +41,147 @@ pub(crate) fn span_of(file: FileId, range: Option<std::ops::Range<usize>>) -> Op
     range.map(|range| Span { file, range })
 }
 
-/// A parsed stack.
+/// A parsed stack: its root module, every module it calls, and the tree of calls.
 #[derive(Debug)]
 pub struct Config {
     /// The stack's directory.
     pub dir: PathBuf,
     /// The stack's name: the directory's name. Tags and the default state file use it.
     pub stack: String,
+    /// Every file of every module.
     pub sources: SourceMap,
     pub terraform: Terraform,
+    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
+    pub tfvars: Vec<Local>,
+    /// One entry per module directory, each read once; `modules[0]` is the stack's own.
+    pub modules: Vec<Module>,
+    /// The module tree: `scopes[0]` is the root, then one entry per static call path.
+    pub scopes: Vec<Scope>,
+}
+
+/// Index of a [`Module`] in [`Config::modules`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleId(pub u32);
+
+/// Index of a [`Scope`] in [`Config::scopes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeId(pub u32);
+
+impl ScopeId {
+    pub const ROOT: ScopeId = ScopeId(0);
+
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The blocks of one directory: the stack itself or a module it calls.
+#[derive(Debug, Default)]
+pub struct Module {
+    pub dir: PathBuf,
+    /// Only the root module holds provider blocks; modules get them from their caller.
     pub providers: Vec<ProviderBlock>,
     pub variables: Vec<Variable>,
     pub locals: Vec<Local>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
-    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
-    pub tfvars: Vec<Local>,
+    pub calls: Vec<ModuleCall>,
+    /// `TYPE.NAME` -> index into `resources`.
+    resource_index: HashMap<String, usize>,
+}
+
+impl Module {
+    pub fn resource(&self, type_: &str, name: &str) -> Option<usize> {
+        self.resource_index.get(&format!("{type_}.{name}")).copied()
+    }
+
+    pub fn call(&self, name: &str) -> Option<usize> {
+        self.calls.iter().position(|c| c.name == name)
+    }
+
+    pub fn variable(&self, name: &str) -> Option<usize> {
+        self.variables.iter().position(|v| v.name == name)
+    }
+
+    pub fn output(&self, name: &str) -> Option<usize> {
+        self.outputs.iter().position(|o| o.name == name)
+    }
+
+    pub(crate) fn index_resources(&mut self) {
+        self.resource_index = self
+            .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key(), i))
+            .collect();
+    }
+}
+
+/// `module "NAME" { source = "../x" ... }`.
+#[derive(Debug)]
+pub struct ModuleCall {
+    pub name: String,
+    /// As written: `../../modules/isolated-vpc`.
+    pub source: String,
+    pub source_span: Option<Span>,
+    /// The module `source` names, once loaded.
+    pub module: Option<ModuleId>,
+    /// Everything that is not a meta-argument: the child's input variables.
+    pub args: Vec<Local>,
+    pub count: Option<Expr>,
+    pub for_each: Option<Expr>,
+    pub depends_on: Vec<Expr>,
+    /// `providers = { aws = aws.west }`: the child's name -> the caller's name.
+    pub providers: Vec<ProviderPass>,
+    pub file: FileId,
+    /// The block's opening: `module "net"`.
+    pub span: Option<Span>,
+}
+
+impl ModuleCall {
+    pub fn arg(&self, name: &str) -> Option<&Local> {
+        self.args.iter().find(|a| a.name == name)
+    }
+}
+
+/// One entry of a module call's `providers` map.
+#[derive(Debug, Clone)]
+pub struct ProviderPass {
+    /// The name inside the module: `aws` or `aws.west`.
+    pub child: String,
+    /// The caller's name for the configuration it passes.
+    pub parent: String,
+    pub span: Option<Span>,
+}
+
+/// One static place in the module tree.
+#[derive(Debug)]
+pub struct Scope {
+    pub module: ModuleId,
+    /// Call names from the root: `["net", "subnets"]` for `module.net.module.subnets`.
+    pub path: Vec<String>,
+    /// The scope holding the call, and the call's index in that scope's module.
+    pub parent: Option<(ScopeId, usize)>,
+    /// One child scope per call of the module, in the order of `Module::calls`.
+    pub children: Vec<ScopeId>,
+    /// The provider configuration each resource of the module uses here.
+    pub resource_providers: Vec<ProviderAddr>,
+}
+
+impl Scope {
+    /// `module.net.module.subnets`, or "" for the root.
+    pub fn display(&self) -> String {
+        self.path
+            .iter()
+            .map(|n| format!("module.{n}"))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// `module.net.` before a name in this scope, or "" in the root.
+    pub fn prefix(&self) -> String {
+        self.path.iter().map(|n| format!("module.{n}.")).collect()
+    }
 }
 
 /// Settings from `terraform { ... }` blocks.
@@ -75,6 +212,15 @@ pub struct ProviderBlock {
     pub body: Body,
     pub file: FileId,
     pub span: Option<Span>,
+}
+
+impl ProviderBlock {
+    pub fn addr(&self) -> ProviderAddr {
+        ProviderAddr {
+            name: self.name.clone(),
+            alias: self.alias.clone(),
+        }
+    }
 }
 
 /// `variable "name" { ... }`.
@@ -113,6 +259,8 @@ pub struct Resource {
     pub count: Option<Expr>,
     /// `for_each = map or set of strings`: instances addressed `TYPE.NAME["key"]`.
     pub for_each: Option<Expr>,
+    /// `provider = aws.west`: the configuration to use instead of the default one.
+    pub provider: Option<ProviderRef>,
 }
 
 impl Resource {
@@ -120,6 +268,19 @@ impl Resource {
     pub fn key(&self) -> String {
         format!("{}.{}", self.type_, self.name)
     }
+
+    /// The provider a resource type belongs to: the prefix before the first `_`.
+    pub fn provider_name(&self) -> &str {
+        self.type_.split('_').next().unwrap_or(&self.type_)
+    }
+}
+
+/// `provider = aws.west` in a resource.
+#[derive(Debug, Clone)]
+pub struct ProviderRef {
+    /// As written: `aws.west`.
+    pub name: String,
+    pub span: Option<Span>,
 }
 
 /// `lifecycle { ... }` inside a resource.
@@ -141,10 +302,48 @@ pub struct Output {
 }
 
 impl Config {
-    pub fn resource(&self, type_: &str, name: &str) -> Option<&Resource> {
-        self.resources
-            .iter()
-            .find(|r| r.type_ == type_ && r.name == name)
+    /// The stack's own module.
+    pub fn root(&self) -> &Module {
+        &self.modules[0]
+    }
+
+    pub fn scope(&self, id: ScopeId) -> &Scope {
+        &self.scopes[id.index()]
+    }
+
+    /// The module instantiated at `scope`.
+    pub fn module(&self, scope: ScopeId) -> &Module {
+        &self.modules[self.scope(scope).module.0 as usize]
+    }
+
+    /// The module call that instantiates `scope`; `None` for the root.
+    pub fn call_of(&self, scope: ScopeId) -> Option<&ModuleCall> {
+        let (parent, i) = self.scope(scope).parent?;
+        Some(&self.module(parent).calls[i])
+    }
+
+    /// Every scope, the root first.
+    pub fn scope_ids(&self) -> impl Iterator<Item = ScopeId> + '_ {
+        (0..self.scopes.len() as u32).map(ScopeId)
+    }
+
+    /// The scope a module instance path belongs to (instance keys are not checked).
+    pub fn scope_of(&self, path: &[ModuleStep]) -> Option<ScopeId> {
+        let mut scope = ScopeId::ROOT;
+        for step in path {
+            let i = self.module(scope).call(&step.name)?;
+            scope = self.scope(scope).children[i];
+        }
+        Some(scope)
+    }
+
+    /// The resource block an instance address belongs to: its scope, its index in that
+    /// scope's module, and the block.
+    pub fn find_resource(&self, addr: &ResourceAddr) -> Option<(ScopeId, usize, &Resource)> {
+        let scope = self.scope_of(&addr.module)?;
+        let module = self.module(scope);
+        let i = module.resource(&addr.type_, &addr.name)?;
+        Some((scope, i, &module.resources[i]))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::value::{Value, format_number};
 use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Template};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// What an expression can see: the environment plus names bound by `for` expressions.
@@ -110,7 +111,8 @@ impl<'a> Ctx<'a> {
             Expression::Traversal(t) => {
                 let (mut value, skip) = match &t.expr {
                     Expression::Variable(v) if !self.is_bound(v.as_str()) => {
-                        self.traversal_root(v.as_str(), t)?
+                        let (root, used) = self.traversal_root(v.as_str(), t)?;
+                        self.follow(root, t, used)?
                     }
                     other => (self.eval(other)?, 0),
                 };
@@ -185,9 +187,56 @@ impl<'a> Ctx<'a> {
         ))
     }
 
-    /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `path.module`; returns the value and how many
-    /// traversal operators it used.
-    fn traversal_root(&self, root: &str, t: &hcl_edit::expr::Traversal) -> Result<(Value, usize)> {
+    /// Follows attribute and index steps through a borrowed value for as long as they
+    /// lead somewhere, so reading `aws_subnet.x[5].id` copies one string, not every
+    /// instance of `aws_subnet.x`. Returns the value and how many operators were used.
+    fn follow(
+        &mut self,
+        mut cur: Cow<'a, Value>,
+        t: &hcl_edit::expr::Traversal,
+        mut used: usize,
+    ) -> Result<(Value, usize)> {
+        while let Some(op) = t.operators.get(used) {
+            let Cow::Borrowed(v) = cur else { break };
+            let next = match op.value() {
+                TraversalOperator::GetAttr(name) => match v {
+                    Value::Map(m) => m.get(name.as_str()),
+                    _ => None,
+                },
+                TraversalOperator::Index(e) => {
+                    let key = self.eval(e)?;
+                    let found = match (v, &key) {
+                        (Value::List(items), Value::Number(n)) if *n >= 0.0 && n.fract() == 0.0 => {
+                            items.get(*n as usize)
+                        }
+                        (Value::Map(m), Value::String(k)) => m.get(k),
+                        _ => None,
+                    };
+                    if found.is_none() {
+                        // Unknown, out of range, or a mistake: the general path says which.
+                        cur = Cow::Owned(self.index(v.clone(), key, e)?);
+                        used += 1;
+                        continue;
+                    }
+                    found
+                }
+                _ => None,
+            };
+            let Some(n) = next else { break };
+            cur = Cow::Borrowed(n);
+            used += 1;
+        }
+        Ok((cur.into_owned(), used))
+    }
+
+    /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `module.NAME`, `path.module`; returns the
+    /// value and how many traversal operators it used.
+    fn traversal_root(
+        &self,
+        root: &str,
+        t: &hcl_edit::expr::Traversal,
+    ) -> Result<(Cow<'a, Value>, usize)> {
+        let env: &'a Env = self.env;
         let first = t.operators.first().and_then(|op| match op.value() {
             TraversalOperator::GetAttr(a) => Some(a.as_str()),
             _ => None,
@@ -197,7 +246,7 @@ impl<'a> Ctx<'a> {
         };
         let here = || span_of(self.file, t.span());
         let found = match root {
-            "var" => self.env.vars.get(first).cloned().ok_or_else(|| {
+            "var" => env.vars.get(first).map(Cow::Borrowed).ok_or_else(|| {
                 let mut d =
                     Diagnostic::error(format!("reference to undeclared variable var.{first}"))
                         .at(here());
@@ -208,7 +257,7 @@ impl<'a> Ctx<'a> {
                 }
                 d
             })?,
-            "local" => self.env.locals.get(first).cloned().ok_or_else(|| {
+            "local" => env.locals.get(first).map(Cow::Borrowed).ok_or_else(|| {
                 let mut d =
                     Diagnostic::error(format!("reference to undeclared local value local.{first}"))
                         .at(here());
@@ -218,8 +267,9 @@ impl<'a> Ctx<'a> {
                 d
             })?,
             "path" => match first {
-                "module" | "root" => Value::String(self.env.path_module.clone()),
-                "cwd" => Value::String(self.env.path_cwd.clone()),
+                "module" => Cow::Owned(Value::String(env.path_module.clone())),
+                "root" => Cow::Owned(Value::String(env.path_root.clone())),
+                "cwd" => Cow::Owned(Value::String(env.path_cwd.clone())),
                 other => {
                     return Err(self
                         .err(t, format!("path.{other} does not exist"))
@@ -227,11 +277,11 @@ impl<'a> Ctx<'a> {
                 }
             },
             "terraform" => match first {
-                "workspace" => Value::str("default"),
+                "workspace" => Cow::Owned(Value::str("default")),
                 other => return Err(self.err(t, format!("terraform.{other} does not exist"))),
             },
             "count" => match (self.repetition, first) {
-                (Some(Repetition::Count(i)), "index") => Value::Number(*i as f64),
+                (Some(Repetition::Count(i)), "index") => Cow::Owned(Value::Number(*i as f64)),
                 (Some(Repetition::Count(_)), other) => {
                     return Err(self
                         .err(t, format!("count.{other} does not exist"))
@@ -247,8 +297,10 @@ impl<'a> Ctx<'a> {
                 }
             },
             "each" => match (self.repetition, first) {
-                (Some(Repetition::Each { key, .. }), "key") => Value::String(key.clone()),
-                (Some(Repetition::Each { value, .. }), "value") => value.clone(),
+                (Some(Repetition::Each { key, .. }), "key") => {
+                    Cow::Owned(Value::String(key.clone()))
+                }
+                (Some(Repetition::Each { value, .. }), "value") => Cow::Borrowed(value),
                 (Some(Repetition::Each { .. }), other) => {
                     return Err(self
                         .err(t, format!("each.{other} does not exist"))
@@ -265,16 +317,25 @@ impl<'a> Ctx<'a> {
                         .help("add for_each = ... to the resource, or remove the reference"));
                 }
             },
-            "self" | "data" | "module" => {
+            "module" => env.modules.get(first).map(Cow::Borrowed).ok_or_else(|| {
+                let mut d =
+                    Diagnostic::error(format!("reference to undeclared module module.{first}"))
+                        .at(here());
+                if let Some(s) = suggest(first, env.modules.keys().map(String::as_str)) {
+                    d = d.help(format!("did you mean module.{s}?"));
+                }
+                d
+            })?,
+            "self" | "data" => {
                 return Err(self.err(t, format!("\"{root}.{first}\" is not supported yet")));
             }
             type_ => {
                 let key = format!("{type_}.{first}");
-                self.env.resources.get(&key).cloned().ok_or_else(|| {
+                env.resources.get(&key).map(Cow::Borrowed).ok_or_else(|| {
                     let mut d =
                         Diagnostic::error(format!("reference to undeclared resource {key}"))
                             .at(here());
-                    if let Some(s) = suggest(&key, self.env.resources.keys().map(String::as_str)) {
+                    if let Some(s) = suggest(&key, env.resources.keys().map(String::as_str)) {
                         d = d.help(format!("did you mean {s}?"));
                     }
                     d

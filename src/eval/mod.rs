@@ -2,23 +2,34 @@
 //! their attribute values, some of them unknown until apply. Evaluation walks the
 //! [`ResourceGraph`] in dependency order and never reads state.
 //!
+//! Each graph node is evaluated once per instance of its module ([`Envs`] holds one
+//! [`Env`] per module instance); a module call node expands the child's instances from its
+//! `count` / `for_each` as the walk reaches it.
+//!
 //! The same walk serves planning and apply through [`Hook`]: it is handed each resource's
 //! evaluated configuration and decides which value later expressions see (unknown computed
-//! attributes here, the planned value while planning, the real value during apply).
+//! attributes here, the planned value while planning, the real value during apply). A
+//! scheduler of its own (apply's) drives [`eval_node`] and [`Envs::store`] instead.
 
+mod envs;
 pub mod expr;
 pub mod functions;
+mod modules;
 pub mod refs;
+mod repeat;
 mod resource;
 
-use crate::addr::{InstanceKey, ResourceAddr};
-use crate::config::{Config, Resource};
+use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::config::{Config, ScopeId};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::graph::{Node, ResourceGraph};
+use crate::graph::{Kind, Node, ResourceGraph};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+pub use envs::{Envs, ModuleEnv};
 pub use expr::Ctx;
+pub use modules::Expansion;
+pub use repeat::{Repetition, Shape, assemble};
 pub use resource::{TAG_ADDRESS, TAG_STACK, computed_value, resource_config};
 
 /// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
@@ -62,7 +73,7 @@ pub fn variable_value(
     inputs: &Inputs,
     env: &Env,
 ) -> Result<Value, Diagnostics> {
-    let var = &config.variables[i];
+    let var = &config.root().variables[i];
     if let Some(v) = inputs.vars.get(&var.name) {
         return Ok(v.clone());
     }
@@ -87,22 +98,28 @@ pub fn variable_value(
     }
 }
 
-/// Everything evaluated so far, by name.
+/// Everything evaluated so far in one module instance, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     pub vars: HashMap<String, Value>,
     pub locals: HashMap<String, Value>,
     /// `TYPE.NAME` -> the object that references see.
     pub resources: HashMap<String, Value>,
+    /// Call name -> what `module.NAME` is: an object of the child's outputs, or a list (with
+    /// count) or map (with for_each) of them.
+    pub modules: HashMap<String, Value>,
     pub path_module: String,
+    pub path_root: String,
     pub path_cwd: String,
 }
 
 impl Env {
-    /// An empty environment for `config`, with `path.module` and `path.cwd` set.
+    /// An empty environment for the root module of `config`, with `path.*` set.
     pub fn for_config(config: &Config) -> Env {
+        let root = config.dir.display().to_string();
         Env {
-            path_module: config.dir.display().to_string(),
+            path_module: root.clone(),
+            path_root: root,
             path_cwd: std::env::current_dir()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
@@ -124,8 +141,10 @@ pub struct ProviderSettings {
 #[derive(Debug, Clone)]
 pub struct Instance {
     pub addr: ResourceAddr,
-    /// Index into `Config::resources`.
-    pub resource: usize,
+    /// The resource block's node.
+    pub node: Node,
+    /// The provider configuration that manages it.
+    pub provider: ProviderAddr,
     /// The configured attributes (settable ones only, plus `tags_all`); may hold unknowns.
     pub config: Value,
 }
@@ -135,80 +154,41 @@ pub struct Instance {
 pub struct Desired {
     pub instances: Vec<Instance>,
     pub outputs: BTreeMap<String, Value>,
-    pub provider: ProviderSettings,
+    /// Every provider configuration, evaluated; the default `aws` is always there.
+    pub providers: BTreeMap<ProviderAddr, ProviderSettings>,
+    /// Known values of sensitive module variables and outputs, for redaction.
+    pub secrets: Vec<String>,
 }
 
 /// Decides what a resource looks like to the expressions that reference it.
 pub trait Hook {
     /// Called once per resource instance, in dependency order, with its evaluated config.
+    /// `node` is the resource block's node (see [`Node::resource_in`]).
     fn resource(
         &mut self,
         config: &Config,
-        resource: &Resource,
+        node: Node,
         addr: &ResourceAddr,
         value: Value,
     ) -> Result<Value, Diagnostics>;
-}
-
-/// What `count.index` and `each.key` / `each.value` are for one instance.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Repetition {
-    Count(u64),
-    Each { key: String, value: Value },
-}
-
-impl Repetition {
-    pub fn key(&self) -> InstanceKey {
-        match self {
-            Repetition::Count(i) => InstanceKey::Int(*i),
-            Repetition::Each { key, .. } => InstanceKey::Str(key.clone()),
-        }
-    }
 }
 
 /// One instance's evaluated configuration, before the hook has seen it.
 #[derive(Debug, Clone)]
 pub struct InstanceValue {
     pub addr: ResourceAddr,
+    /// The module instance it belongs to (an index into [`Envs::modules`]).
+    pub module: usize,
     pub value: Value,
-}
-
-/// How a resource block's instances look to references: one object (`TYPE.NAME.id`), a
-/// list (`TYPE.NAME[0].id` with count) or a map (`TYPE.NAME["k"].id` with for_each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    One,
-    List,
-    Map,
-}
-
-/// Puts the values the hook returned for each instance together into what references to
-/// the block see.
-pub fn assemble(shape: Shape, seen: Vec<(ResourceAddr, Value)>) -> Value {
-    match shape {
-        Shape::One => seen.into_iter().next().map(|(_, v)| v).unwrap_or_default(),
-        Shape::List => Value::List(seen.into_iter().map(|(_, v)| v).collect()),
-        Shape::Map => Value::Map(
-            seen.into_iter()
-                .map(|(a, v)| {
-                    let k = match a.key {
-                        Some(InstanceKey::Str(s)) => s,
-                        Some(InstanceKey::Int(i)) => i.to_string(),
-                        None => String::new(),
-                    };
-                    (k, v)
-                })
-                .collect(),
-        ),
-    }
 }
 
 /// The result of a walk.
 #[derive(Debug, Clone)]
 pub struct Walked {
-    pub env: Env,
+    /// The root module's outputs.
     pub outputs: BTreeMap<String, Value>,
-    pub provider: ProviderSettings,
+    pub providers: BTreeMap<ProviderAddr, ProviderSettings>,
+    pub secrets: Vec<String>,
 }
 
 /// Evaluates every node of the graph in dependency order. Errors in one node do not stop
@@ -220,9 +200,7 @@ pub fn walk(
     hook: &mut dyn Hook,
 ) -> Result<Walked, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let mut env = Env::for_config(config);
-    let mut outputs = BTreeMap::new();
-    let mut provider = ProviderSettings::default();
+    let mut envs = Envs::new(config);
     let mut failed: HashSet<Node> = HashSet::new();
 
     for &node in graph.order() {
@@ -230,25 +208,19 @@ pub fn walk(
             failed.insert(node);
             continue;
         }
-        let result = eval_node(config, node, inputs, &env, &provider).and_then(|value| {
-            match value {
+        let result = eval_node(config, node, inputs, &envs).and_then(|value| {
+            let value = match value {
                 NodeValue::Resource(shape, instances) => {
-                    let res = &config.resources[match node {
-                        Node::Resource(i) => i,
-                        _ => unreachable!("resource values come from resource nodes"),
-                    }];
                     let mut seen = Vec::with_capacity(instances.len());
-                    for i in instances {
-                        let v = hook.resource(config, res, &i.addr, i.value)?;
-                        seen.push((i.addr, v));
+                    for mut i in instances {
+                        i.value = hook.resource(config, node, &i.addr, i.value)?;
+                        seen.push(i);
                     }
-                    env.resources.insert(res.key(), assemble(shape, seen));
+                    NodeValue::Resource(shape, seen)
                 }
-                NodeValue::Output(name, v) => {
-                    outputs.insert(name, v);
-                }
-                other => store(&mut env, &mut provider, other),
-            }
+                other => other,
+            };
+            envs.store(config, node, value);
             Ok(())
         });
         if let Err(d) = result {
@@ -260,183 +232,99 @@ pub fn walk(
         return Err(diags);
     }
     Ok(Walked {
-        env,
-        outputs,
-        provider,
+        outputs: envs.outputs,
+        providers: envs.providers,
+        secrets: envs.secrets,
     })
 }
 
-/// What evaluating one node produced.
+/// What evaluating one node produced, for every instance of its module.
 #[derive(Debug, Clone)]
 pub enum NodeValue {
-    Var(String, Value),
-    Local(String, Value),
-    Provider(ProviderSettings),
-    /// Each instance's configured attributes (see [`resource_config`]), in key order.
+    /// (module instance, value) pairs.
+    Var(Vec<(usize, Value)>),
+    Local(Vec<(usize, Value)>),
+    Provider(ProviderAddr, ProviderSettings),
+    /// Each instance's configured attributes (see [`resource_config`]), grouped by module
+    /// instance in the order of [`Envs::instances`], then in key order. Give the values
+    /// references should see (the hook's) to [`Envs::store`].
     Resource(Shape, Vec<InstanceValue>),
-    Output(String, Value),
+    Output(Vec<(usize, Value)>),
+    /// The child instances a module call has in each instance of the calling module.
+    Call(Vec<Expansion>),
 }
 
-/// Records a variable, local or provider value in the environment.
-pub fn store(env: &mut Env, provider: &mut ProviderSettings, value: NodeValue) {
-    match value {
-        NodeValue::Var(n, v) => {
-            env.vars.insert(n, v);
-        }
-        NodeValue::Local(n, v) => {
-            env.locals.insert(n, v);
-        }
-        NodeValue::Provider(p) => *provider = p,
-        NodeValue::Resource(..) | NodeValue::Output(..) => {}
-    }
-}
-
-/// Evaluates one node against the values of everything it depends on. Any scheduler (the
-/// walk here, apply's executor) can drive this in dependency order.
+/// Evaluates one node, for every instance of its module, against the values of everything
+/// it depends on. Any scheduler (the walk here, apply's executor) can drive this in
+/// dependency order, storing each result with [`Envs::store`] before dependents run.
 pub fn eval_node(
     config: &Config,
     node: Node,
     inputs: &Inputs,
-    env: &Env,
-    provider: &ProviderSettings,
+    envs: &Envs,
 ) -> Result<NodeValue, Diagnostics> {
-    Ok(match node {
-        Node::Var(i) => NodeValue::Var(
-            config.variables[i].name.clone(),
-            variable_value(config, i, inputs, env)?,
-        ),
-        Node::Local(i) => {
-            let local = &config.locals[i];
-            let v = Ctx::new(env, local.expr.file).eval(&local.expr.expr)?;
-            NodeValue::Local(local.name.clone(), v)
-        }
-        Node::Provider(i) => {
-            NodeValue::Provider(resource::provider_settings(&config.providers[i], env)?)
-        }
-        Node::Resource(i) => {
-            let res = &config.resources[i];
-            let (shape, reps) = repetitions(res, env)?;
-            let mut diags = Diagnostics::default();
-            let mut instances = Vec::with_capacity(reps.len());
-            for rep in &reps {
-                let mut addr = ResourceAddr::new(&res.type_, &res.name);
-                addr.key = rep.as_ref().map(Repetition::key);
-                match resource_config(config, res, &addr, env, provider, rep.as_ref()) {
-                    Ok(value) => instances.push(InstanceValue { addr, value }),
-                    Err(d) => diags.extend(d),
-                }
-                // One instance's errors are usually every instance's: report them once.
-                if diags.has_errors() {
-                    return Err(diags);
-                }
-            }
-            NodeValue::Resource(shape, instances)
-        }
-        Node::Output(i) => {
-            let out = &config.outputs[i];
-            let v = Ctx::new(env, out.value.file).eval(&out.value.expr)?;
-            NodeValue::Output(out.name.clone(), v)
-        }
-    })
-}
-
-/// Evaluates `count` / `for_each`: which instances a resource block has.
-fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetition>>), Diagnostics> {
-    let unknown = |what: &str, e: &crate::config::Expr| -> Diagnostics {
-        let names: Vec<String> = refs::references(e)
-            .into_iter()
-            .filter(|r| !matches!(r.subject, refs::Subject::Builtin))
-            .map(|r| r.text)
-            .collect();
-        let from = if names.is_empty() {
-            String::new()
-        } else {
-            format!(" (it depends on {})", names.join(", "))
-        };
-        Diagnostic::error(format!(
-            "the {what} of {} is not known until apply{from}",
-            res.key()
-        ))
-        .at(e.span())
-        .label("known only after apply")
-        .help(format!(
-            "keel must know how many instances to plan: compute {what} from variables, locals or literal values, not from attributes AWS assigns"
-        ))
-        .into()
+    let module = config.module(node.scope);
+    let ids = envs.instances(node.scope);
+    // One instance's errors are usually every instance's: stop at the first.
+    let each = |f: &dyn Fn(usize) -> Result<Value, Diagnostics>| -> Result<Vec<(usize, Value)>, Diagnostics> {
+        ids.iter().map(|&id| f(id).map(|v| (id, v))).collect()
     };
-    if let Some(e) = &res.count {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
-        let n = match v {
-            Value::Unknown => return Err(unknown("count", e)),
-            Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
-            other => {
-                return Err(Diagnostic::error(format!(
-                    "count of {} must be a whole number of zero or more, got {}",
-                    res.key(),
-                    other.to_hcl()
-                ))
-                .at(e.span())
-                .into());
-            }
-        };
-        return Ok((
-            Shape::List,
-            (0..n).map(|i| Some(Repetition::Count(i))).collect(),
-        ));
-    }
-    if let Some(e) = &res.for_each {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
-        // A map's keys are always known; its values may be unknown until apply.
-        let unknown_keys = match &v {
-            Value::Unknown => true,
-            Value::List(items) => items.iter().any(Value::has_unknown),
-            _ => false,
-        };
-        if unknown_keys {
-            return Err(unknown("for_each", e));
+    Ok(match node.kind {
+        Kind::Var(i) if node.scope == ScopeId::ROOT => {
+            NodeValue::Var(each(&|id| variable_value(config, i, inputs, envs.env(id)))?)
         }
-        let bad = |why: &str| -> Diagnostics {
-            Diagnostic::error(format!("for_each of {} {why}", res.key()))
-                .at(e.span())
-                .help("for_each takes a map, or a set of strings such as toset([\"a\", \"b\"])")
-                .into()
-        };
-        let reps: Vec<Option<Repetition>> = match v {
-            Value::Map(m) => m
-                .into_iter()
-                .map(|(key, value)| Some(Repetition::Each { key, value }))
-                .collect(),
-            Value::List(items) => {
-                let mut keys = std::collections::BTreeSet::new();
-                for item in items {
-                    match item {
-                        Value::String(s) => {
-                            keys.insert(s);
-                        }
-                        Value::Null => return Err(bad("contains null")),
-                        other => {
-                            return Err(bad(&format!(
-                                "must hold strings, but holds {}",
-                                other.to_hcl()
-                            )));
-                        }
-                    }
+        Kind::Var(i) => {
+            NodeValue::Var(each(&|id| modules::input(config, node.scope, i, envs, id))?)
+        }
+        Kind::Local(i) => {
+            let local = &module.locals[i];
+            NodeValue::Local(each(&|id| {
+                Ok(Ctx::new(envs.env(id), local.expr.file).eval(&local.expr.expr)?)
+            })?)
+        }
+        Kind::Provider(i) => {
+            let p = &module.providers[i];
+            NodeValue::Provider(p.addr(), resource::provider_settings(p, envs.env(0))?)
+        }
+        Kind::Resource(i) => {
+            let res = &module.resources[i];
+            let scope = config.scope(node.scope);
+            let what = format!("{}{}", scope.prefix(), res.key());
+            let provider = envs.provider(&scope.resource_providers[i]);
+            let mut instances = Vec::new();
+            for &id in ids {
+                let env = envs.env(id);
+                let reps =
+                    repeat::repetitions(&what, res.count.as_ref(), res.for_each.as_ref(), env)?;
+                instances.reserve(reps.len());
+                for rep in &reps {
+                    let addr = ResourceAddr {
+                        module: envs.modules[id].path.clone(),
+                        type_: res.type_.clone(),
+                        name: res.name.clone(),
+                        key: rep.as_ref().map(Repetition::key),
+                    };
+                    let value = resource_config(config, res, &addr, env, provider, rep.as_ref())?;
+                    instances.push(InstanceValue {
+                        addr,
+                        module: id,
+                        value,
+                    });
                 }
-                keys.into_iter()
-                    .map(|k| {
-                        Some(Repetition::Each {
-                            key: k.clone(),
-                            value: Value::String(k),
-                        })
-                    })
-                    .collect()
             }
-            Value::Null => return Err(bad("is null")),
-            other => return Err(bad(&format!("is {}, not a map or set", other.to_hcl()))),
-        };
-        return Ok((Shape::Map, reps));
-    }
-    Ok((Shape::One, vec![None]))
+            NodeValue::Resource(
+                Shape::of(res.count.is_some(), res.for_each.is_some()),
+                instances,
+            )
+        }
+        Kind::Output(i) => {
+            let out = &module.outputs[i];
+            NodeValue::Output(each(&|id| {
+                Ok(Ctx::new(envs.env(id), out.value.file).eval(&out.value.expr)?)
+            })?)
+        }
+        Kind::Call(c) => NodeValue::Call(modules::expand(config, node.scope, c, envs)?),
+    })
 }
 
 /// The hook for evaluation without state: computed attributes are unknown.
@@ -448,18 +336,15 @@ impl Hook for Unplanned {
     fn resource(
         &mut self,
         config: &Config,
-        resource: &Resource,
+        node: Node,
         addr: &ResourceAddr,
         value: Value,
     ) -> Result<Value, Diagnostics> {
-        let index = config
-            .resources
-            .iter()
-            .position(|r| std::ptr::eq(r, resource))
-            .expect("resource belongs to config");
+        let (resource, provider) = node.resource_in(config).expect("a resource node");
         self.instances.push(Instance {
             addr: addr.clone(),
-            resource: index,
+            node,
+            provider: provider.clone(),
             config: value.clone(),
         });
         Ok(computed_value(&resource.type_, &value, None))
@@ -479,6 +364,10 @@ pub fn evaluate(
     Ok(Desired {
         instances: hook.instances,
         outputs: walked.outputs,
-        provider: walked.provider,
+        providers: walked.providers,
+        secrets: walked.secrets,
     })
 }
+
+#[cfg(test)]
+mod module_tests;

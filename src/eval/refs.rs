@@ -16,6 +16,12 @@ pub enum Subject {
         type_: String,
         name: String,
     },
+    /// `module.NAME`, and the output read from it when there is one
+    /// (`module.net.vpc_id`, `module.gpu["a"].ids`, `module.gpu[*].ids`).
+    Module {
+        name: String,
+        output: Option<String>,
+    },
     /// `path.module`, `terraform.workspace`: always known, no graph edge.
     Builtin,
     /// A root the language does not know (`foo` alone, `data.x` before data sources exist).
@@ -76,7 +82,7 @@ fn walk(file: FileId, expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<
         Expression::Parenthesis(p) => walk(file, p.inner(), bound, out),
         Expression::Variable(v) => {
             if !bound.iter().any(|b| b == v.as_str()) {
-                root_reference(file, v.as_str(), &[], v.span(), out);
+                root_reference(file, v.as_str(), &[], None, v.span(), out);
             }
         }
         Expression::Conditional(c) => {
@@ -97,9 +103,19 @@ fn walk(file: FileId, expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<
                         })
                         .take(1)
                         .collect();
-                    let end = t.operators.first().and_then(|o| o.span()).map(|r| r.end);
+                    let output = if v.as_str() == "module" {
+                        module_output(&t.operators)
+                    } else {
+                        None
+                    };
+                    let last = match &output {
+                        Some((_, i)) => t.operators.get(*i),
+                        None => t.operators.first(),
+                    };
+                    let end = last.and_then(|o| o.span()).map(|r| r.end);
                     let span = v.span().map(|r| r.start..end.unwrap_or(r.end));
-                    root_reference(file, v.as_str(), &attrs, span, out);
+                    let output = output.map(|(name, _)| name);
+                    root_reference(file, v.as_str(), &attrs, output, span, out);
                 }
             } else {
                 walk(file, &t.expr, bound, out);
@@ -162,10 +178,30 @@ fn walk_template(file: FileId, t: &Template, bound: &mut Vec<String>, out: &mut 
     }
 }
 
+/// The output a `module.NAME...` traversal reads, and the index of its operator: the
+/// attribute after the name, or after one index or splat (`module.x[0].out`).
+fn module_output(ops: &[hcl_edit::Decorated<TraversalOperator>]) -> Option<(String, usize)> {
+    let attr = |i: usize| match ops.get(i).map(|o| o.value()) {
+        Some(TraversalOperator::GetAttr(a)) => Some((a.as_str().to_string(), i)),
+        _ => None,
+    };
+    match ops.get(1).map(|o| o.value()) {
+        Some(TraversalOperator::GetAttr(_)) => attr(1),
+        Some(
+            TraversalOperator::Index(_)
+            | TraversalOperator::LegacyIndex(_)
+            | TraversalOperator::AttrSplat(_)
+            | TraversalOperator::FullSplat(_),
+        ) => attr(2),
+        None => None,
+    }
+}
+
 fn root_reference(
     file: FileId,
     root: &str,
     attrs: &[&str],
+    output: Option<String>,
     range: Option<std::ops::Range<usize>>,
     out: &mut Vec<Reference>,
 ) {
@@ -173,6 +209,13 @@ fn root_reference(
     let first = attrs.first().copied();
     let (subject, text) = match (root, first) {
         ("var", Some(n)) => (Subject::Var(n.into()), format!("var.{n}")),
+        ("module", Some(n)) => (
+            Subject::Module {
+                name: n.into(),
+                output,
+            },
+            format!("module.{n}"),
+        ),
         ("local", Some(n)) => (Subject::Local(n.into()), format!("local.{n}")),
         ("path" | "terraform", _) => (Subject::Builtin, root.to_string()),
         ("count", Some("index")) | ("each", Some("key" | "value")) => (

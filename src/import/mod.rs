@@ -55,6 +55,8 @@ pub enum ImportError {
 pub struct ImportContext {
     pub stack: String,
     pub default_tags: BTreeMap<String, String>,
+    /// The provider configuration the imported resources belong to.
+    pub provider: crate::addr::ProviderAddr,
 }
 
 /// Reads the object `id` of `addr`'s type and records it at `addr`. Returns the entry.
@@ -172,6 +174,7 @@ pub(crate) async fn adopt<P: Provider>(
         id: value.get("id").as_str().unwrap_or(&id).to_string(),
         attributes: value.to_json(),
         dependencies: Vec::new(),
+        provider: cx.provider.clone(),
     })
 }
 

@@ -5,18 +5,20 @@
 //! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call in the
 //! order apply makes them.
 
+mod deps;
 mod diff;
 
 pub use diff::{AttrChange, diff, is_ignored};
 
-use crate::addr::ResourceAddr;
-use crate::config::{Config, Resource};
+use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::{self, Hook, Inputs, computed_value};
 use crate::graph::{Node, ResourceGraph};
 use crate::providers::schema;
 use crate::state::State;
 use crate::value::Value;
+use deps::Dependencies;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What happens to one resource instance.
@@ -71,6 +73,9 @@ pub struct Change {
     pub attrs: Vec<AttrChange>,
     /// The resources this one depends on.
     pub dependencies: Vec<ResourceAddr>,
+    /// The provider configuration that creates or updates it (for a delete: the one state
+    /// recorded).
+    pub provider: ProviderAddr,
 }
 
 impl Change {
@@ -112,6 +117,9 @@ pub struct Plan {
     pub sensitive_outputs: HashSet<String>,
     /// Outputs that differ from what state recorded: name -> (recorded, planned).
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
+    /// Known values of modules' sensitive variables and outputs: reports redact them
+    /// wherever they appear.
+    pub secrets: Vec<String>,
 }
 
 /// Counts with a replacement counted once, as a replacement (PR comments and JSON).
@@ -189,7 +197,7 @@ impl Plan {
 /// The hook that decides, resource by resource, what changes.
 struct Planner<'a> {
     state: &'a State,
-    graph: &'a ResourceGraph,
+    deps: Dependencies<'a>,
     changes: Vec<Change>,
     diags: Diagnostics,
 }
@@ -198,38 +206,13 @@ impl Hook for Planner<'_> {
     fn resource(
         &mut self,
         config: &Config,
-        resource: &Resource,
+        node: Node,
         addr: &ResourceAddr,
         value: Value,
     ) -> Result<Value, Diagnostics> {
-        let index = config
-            .resources
-            .iter()
-            .position(|r| std::ptr::eq(r, resource))
-            .expect("resource belongs to config");
-        let dependencies = self
-            .graph
-            .resource_dependencies(Node::Resource(index))
-            .into_iter()
-            .flat_map(|i| {
-                // Every instance of the block, planned now or recorded before.
-                let r = &config.resources[i];
-                let same = |a: &ResourceAddr| {
-                    a.module.is_empty() && a.type_ == r.type_ && a.name == r.name
-                };
-                let mut addrs: Vec<ResourceAddr> = self
-                    .changes
-                    .iter()
-                    .map(|c| &c.addr)
-                    .chain(self.state.resources.keys())
-                    .filter(|a| same(a))
-                    .cloned()
-                    .collect();
-                addrs.sort();
-                addrs.dedup();
-                addrs
-            })
-            .collect();
+        let (resource, provider) = node.resource_in(config).expect("a resource node");
+        let dependencies = self.deps.of(node, addr);
+        self.deps.planned(node, addr);
         let schema = schema(&resource.type_).expect("evaluation checked the type");
         let prior = self.state.resources.get(addr).map(|r| r.value());
         let (action, attrs, seen) = match &prior {
@@ -286,6 +269,7 @@ impl Hook for Planner<'_> {
             config: value,
             attrs,
             dependencies,
+            provider: provider.clone(),
         });
         Ok(seen)
     }
@@ -302,11 +286,11 @@ pub fn plan(
 ) -> Result<Plan, Diagnostics> {
     let mut changes = Vec::new();
     let mut outputs = BTreeMap::new();
-    let mut declared: HashMap<String, &Resource> = HashMap::new();
+    let mut secrets = Vec::new();
     if !destroy {
         let mut planner = Planner {
             state,
-            graph,
+            deps: Dependencies::new(config, graph, state),
             changes: Vec::new(),
             diags: Diagnostics::default(),
         };
@@ -314,28 +298,31 @@ pub fn plan(
         planner.diags.into_result()?;
         changes = planner.changes;
         outputs = walked.outputs;
-        for r in &config.resources {
-            declared.insert(r.key(), r);
-        }
+        secrets = walked.secrets;
     }
 
     // Whatever state holds that the configuration no longer declares is deleted.
-    let planned: HashSet<ResourceAddr> = changes.iter().map(|c| c.addr.clone()).collect();
+    let planned: HashSet<&ResourceAddr> = changes.iter().map(|c| &c.addr).collect();
     let mut deletes: Vec<Change> = Vec::new();
     let mut diags = Diagnostics::default();
     for (addr, r) in &state.resources {
         if planned.contains(addr) {
             continue;
         }
-        if let Some(res) = declared.get(&format!("{}.{}", addr.type_, addr.name))
+        if let Some((_, _, res)) = config.find_resource(addr)
             && res.lifecycle.prevent_destroy
         {
-            diags.push(
+            let d = if destroy {
+                Diagnostic::error(format!(
+                    "{addr} has lifecycle.prevent_destroy set; keel will not destroy it"
+                ))
+                .help("remove prevent_destroy from its lifecycle block first")
+            } else {
                 Diagnostic::error(format!(
                     "{addr} has lifecycle.prevent_destroy set, but this plan would destroy it"
                 ))
-                .at(res.span.clone()),
-            );
+            };
+            diags.push(d.at(res.span.clone()));
         }
         deletes.push(Change {
             addr: addr.clone(),
@@ -345,23 +332,8 @@ pub fn plan(
             config: Value::Null,
             attrs: Vec::new(),
             dependencies: r.dependencies.clone(),
+            provider: r.provider.clone(),
         });
-    }
-    if destroy {
-        for c in &deletes {
-            if let Some(res) = config.resource(&c.addr.type_, &c.addr.name)
-                && res.lifecycle.prevent_destroy
-            {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "{} has lifecycle.prevent_destroy set; keel will not destroy it",
-                        c.addr
-                    ))
-                    .at(res.span.clone())
-                    .help("remove prevent_destroy from its lifecycle block first"),
-                );
-            }
-        }
     }
     diags.into_result()?;
     let deletes = reverse_dependency_order(deletes);
@@ -393,6 +365,7 @@ pub fn plan(
     }
 
     let sensitive_outputs = config
+        .root()
         .outputs
         .iter()
         .filter(|o| o.sensitive)
@@ -423,6 +396,7 @@ pub fn plan(
         steps,
         outputs,
         sensitive_outputs,
+        secrets,
     })
 }
 
@@ -491,7 +465,81 @@ mod tests {
             config: Value::Null,
             attrs: vec![],
             dependencies: deps.iter().map(|d| d.parse().unwrap()).collect(),
+            provider: ProviderAddr::default(),
         }
+    }
+
+    #[test]
+    fn dependencies_stay_within_a_module_instance_and_cross_modules_as_written() {
+        let (_root, config) = crate::config::testing::load_ok(&[
+            (
+                "stack/main.hcl",
+                r#"
+module "net" {
+  source   = "../modules/net"
+  for_each = toset(["a", "b"])
+  cidr     = each.key == "a" ? "10.1.0.0/16" : "10.2.0.0/16"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+  tags = {
+    vpc = module.net["a"].vpc_id
+  }
+}
+"#,
+            ),
+            (
+                "modules/net/main.tf",
+                r#"
+variable "cidr" {}
+
+resource "aws_vpc" "this" {
+  cidr_block = var.cidr
+}
+
+resource "aws_subnet" "s" {
+  vpc_id     = aws_vpc.this.id
+  cidr_block = cidrsubnet(var.cidr, 8, 1)
+}
+
+output "vpc_id" {
+  value = aws_vpc.this.id
+}
+"#,
+            ),
+        ]);
+        let graph = crate::graph::build(&config).unwrap();
+        let state = State::new("s");
+        let p = plan(&config, &graph, &Inputs::default(), &state, false).unwrap();
+        let deps = |addr: &str| -> Vec<String> {
+            p.changes
+                .iter()
+                .find(|c| c.addr.to_string() == addr)
+                .unwrap_or_else(|| panic!("{addr}"))
+                .dependencies
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            deps("module.net[\"b\"].aws_subnet.s"),
+            ["module.net[\"b\"].aws_vpc.this"]
+        );
+        // A reference from outside depends on the module's resources, every instance
+        // (as Terraform records it: by block, not by key).
+        assert_eq!(
+            deps("aws_s3_bucket.b"),
+            [
+                "module.net[\"a\"].aws_vpc.this",
+                "module.net[\"b\"].aws_vpc.this"
+            ]
+        );
+        assert!(
+            p.changes
+                .iter()
+                .all(|c| c.provider == ProviderAddr::default())
+        );
     }
 
     #[test]

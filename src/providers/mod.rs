@@ -7,8 +7,9 @@ pub mod memory;
 pub mod policy;
 pub mod schema;
 
-use crate::addr::ResourceAddr;
+use crate::addr::{ProviderAddr, ResourceAddr};
 use crate::value::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
@@ -96,6 +97,53 @@ pub trait Provider: Send + Sync {
         addr: &ResourceAddr,
         prior: &Value,
     ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+}
+
+/// A stack's provider configurations by address (`aws`, `aws.west`), each its own client
+/// set with its own region, endpoint and default tags.
+pub struct ProviderSet<P> {
+    configs: BTreeMap<ProviderAddr, P>,
+}
+
+impl<P> ProviderSet<P> {
+    pub fn new() -> ProviderSet<P> {
+        ProviderSet {
+            configs: BTreeMap::new(),
+        }
+    }
+
+    /// A set holding only the default configuration.
+    pub fn single(provider: P) -> ProviderSet<P> {
+        let mut set = ProviderSet::new();
+        set.insert(ProviderAddr::default(), provider);
+        set
+    }
+
+    pub fn insert(&mut self, addr: ProviderAddr, provider: P) {
+        self.configs.insert(addr, provider);
+    }
+
+    /// The configuration `addr`, or an error saying it is not configured.
+    pub fn get(&self, addr: &ProviderAddr) -> Result<&P, ProviderError> {
+        self.configs.get(addr).ok_or_else(|| {
+            let known: Vec<String> = self.configs.keys().map(ToString::to_string).collect();
+            ProviderError::new(format!(
+                "provider configuration {addr} is not declared (configured: {}); it is needed for resources that state records under it, so keep its provider \"{}\" block until they are destroyed",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") },
+                addr.name
+            ))
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&ProviderAddr, &P)> {
+        self.configs.iter()
+    }
+}
+
+impl<P> Default for ProviderSet<P> {
+    fn default() -> Self {
+        ProviderSet::new()
+    }
 }
 
 /// The schema of a supported resource type.

@@ -8,7 +8,7 @@
 //! | `destroy` | a `keel plan -destroy` plan |
 //! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`) |
 //! | `irreversible` | addresses whose step deletes an existing object |
-//! | `resource_changes[]` | `address`, `module`, `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`), `depends_on` |
+//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`), `depends_on` |
 //! | `output_changes` | by name: `action`, `before`, `after`, `after_unknown`, `sensitive` |
 //!
 //! Sensitive values are replaced by the string "(sensitive value)"; values unknown until
@@ -98,15 +98,11 @@ fn change(c: &Change, redact: &Redactor) -> Json {
         Some(crate::addr::InstanceKey::Int(i)) => json!(i),
         Some(crate::addr::InstanceKey::Str(s)) => json!(s),
     };
-    let module: Vec<String> = c
-        .addr
-        .module
-        .iter()
-        .map(|m| format!("module.{}", m.name))
-        .collect();
+    let module = crate::addr::module_path(&c.addr.module);
     let mut doc = json!({
         "address": c.addr.to_string(),
-        "module": if module.is_empty() { Json::Null } else { json!(module.join(".")) },
+        "module": if module.is_empty() { Json::Null } else { json!(module) },
+        "provider": c.provider.to_string(),
         "type": c.addr.type_,
         "name": c.addr.name,
         "index": index,

@@ -24,6 +24,15 @@ impl Redactor {
         }
     }
 
+    /// Also redacts `more` (a plan's [`crate::plan::Plan::secrets`]).
+    pub fn with(mut self, more: impl IntoIterator<Item = String>) -> Redactor {
+        self.secrets
+            .extend(more.into_iter().filter(|s| !s.is_empty()));
+        self.secrets.sort();
+        self.secrets.dedup();
+        self
+    }
+
     /// The value as HCL, or "(sensitive value)".
     pub fn value(&self, v: &Value) -> String {
         let text = v.to_hcl();

@@ -30,6 +30,7 @@ fn change(
         after,
         attrs,
         dependencies: vec![],
+        provider: Default::default(),
     }
 }
 
@@ -121,6 +122,21 @@ fn every_action() -> Plan {
             ]),
             vec![],
         ),
+        // Inside a module instance, managed through an aliased provider configuration.
+        Change {
+            provider: "aws.west".parse().unwrap(),
+            ..change(
+                "module.net[\"a\"].aws_subnet.private[0]",
+                Action::Create,
+                None,
+                obj(&[
+                    ("cidr_block", Value::str("10.1.0.0/24")),
+                    ("id", Value::Unknown),
+                    ("vpc_id", Value::Unknown),
+                ]),
+                vec![],
+            )
+        },
     ];
     Plan {
         stack: "starter".into(),
@@ -132,6 +148,7 @@ fn every_action() -> Plan {
         outputs: BTreeMap::from([("vpc_id".to_string(), Value::Unknown)]),
         sensitive_outputs: HashSet::new(),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
+        secrets: vec![],
     }
 }
 
@@ -188,7 +205,7 @@ fn a_long_comment_is_cut_to_the_limit_with_a_note() {
     );
     // The headline and the irreversible steps survive any cut.
     assert!(
-        cut.contains("### `starter`: 2 to add, 1 to change, 2 to replace, 1 to destroy"),
+        cut.contains("### `starter`: 3 to add, 1 to change, 2 to replace, 1 to destroy"),
         "{cut}"
     );
     assert!(cut.contains("`aws_s3_bucket.old`: destroyed"), "{cut}");

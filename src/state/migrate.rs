@@ -113,6 +113,7 @@ mod tests {
                     id: "vpc-1".into(),
                     attributes: serde_json::json!({"id": "vpc-1"}),
                     dependencies: vec![],
+                    provider: Default::default(),
                 },
             );
             let lock = from.lock("t").await.unwrap();

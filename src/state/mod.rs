@@ -26,7 +26,7 @@ pub use lock::{LockInfo, StateLock};
 pub use s3::{S3Settings, S3Store};
 pub use storage::{Locker, Storage, Store};
 
-use crate::addr::ResourceAddr;
+use crate::addr::{ProviderAddr, ResourceAddr};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -66,6 +66,10 @@ pub struct Deposed {
 pub struct ResourceState {
     #[serde(rename = "type")]
     pub type_: String,
+    /// The provider configuration that manages it (`aws`, `aws.west`): refresh and delete
+    /// use it even after the resource's block is gone from the configuration.
+    #[serde(default)]
+    pub provider: ProviderAddr,
     /// The cloud's id for it.
     pub id: String,
     /// Every attribute the cloud reported, as JSON.

@@ -163,6 +163,7 @@ mod tests {
                     id: format!("id-{addr}"),
                     attributes: serde_json::json!({ "id": format!("id-{addr}") }),
                     dependencies: deps.iter().map(|d| a(d)).collect(),
+                    provider: Default::default(),
                 },
             );
         };

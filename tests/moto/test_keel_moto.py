@@ -1579,6 +1579,61 @@ class DescribeTagsOfDeletedObjectsTest(SharedServer):
         self.assertEqual(tagged(), [vpc])
         ec2.delete_vpc(VpcId=vpc)
         self.assertEqual(tagged(), [])
+class DeletedResourceTagsTest(SharedServer):
+    """Patch K.8 (modules work): DescribeTags lists only resources that still exist."""
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+        self.key = unique("keel-test")
+
+    def tagged(self):
+        out = self.ec2.describe_tags(Filters=[{"Name": "key", "Values": [self.key]}])
+        return sorted(t["ResourceId"] for t in out["Tags"])
+
+    def spec(self, kind):
+        return [{"ResourceType": kind, "Tags": [{"Key": self.key, "Value": "v"}]}]
+
+    def test_deleted_vpc_subnet_gateway_route_table_and_group_lose_their_tags(self):
+        vpc = self.ec2.create_vpc(
+            CidrBlock="10.77.0.0/16", TagSpecifications=self.spec("vpc")
+        )["Vpc"]["VpcId"]
+        subnet = self.ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.77.1.0/24", TagSpecifications=self.spec("subnet")
+        )["Subnet"]["SubnetId"]
+        igw = self.ec2.create_internet_gateway(
+            TagSpecifications=self.spec("internet-gateway")
+        )["InternetGateway"]["InternetGatewayId"]
+        rtb = self.ec2.create_route_table(
+            VpcId=vpc, TagSpecifications=self.spec("route-table")
+        )["RouteTable"]["RouteTableId"]
+        sg = self.ec2.create_security_group(
+            GroupName=unique("g"),
+            Description="d",
+            VpcId=vpc,
+            TagSpecifications=self.spec("security-group"),
+        )["GroupId"]
+        self.assertEqual(self.tagged(), sorted([vpc, subnet, igw, rtb, sg]))
+
+        self.ec2.delete_subnet(SubnetId=subnet)
+        self.ec2.delete_internet_gateway(InternetGatewayId=igw)
+        self.ec2.delete_route_table(RouteTableId=rtb)
+        self.ec2.delete_security_group(GroupId=sg)
+        self.assertEqual(self.tagged(), [vpc])
+        self.ec2.delete_vpc(VpcId=vpc)
+        self.assertEqual(self.tagged(), [])
+
+    def test_a_failed_delete_keeps_the_tags(self):
+        vpc = self.ec2.create_vpc(
+            CidrBlock="10.78.0.0/16", TagSpecifications=self.spec("vpc")
+        )["Vpc"]["VpcId"]
+        subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.78.1.0/24")["Subnet"][
+            "SubnetId"
+        ]
+        self.assertClientError("DependencyViolation", 400, self.ec2.delete_vpc, VpcId=vpc)
+        self.assertEqual(self.tagged(), [vpc])
+        self.ec2.delete_subnet(SubnetId=subnet)
+        self.ec2.delete_vpc(VpcId=vpc)
+        self.assertEqual(self.tagged(), [])
 
 
 class PatchGuardTest(unittest.TestCase):

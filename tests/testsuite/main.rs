@@ -14,6 +14,7 @@ mod import;
 mod inputs;
 mod isolated_vpc;
 mod kms;
+mod modules;
 mod network;
 mod refresh;
 mod repetition;

@@ -1,0 +1,335 @@
+//! Evaluating modules: instances from count / for_each, each.key and count.index in a
+//! call's arguments, outputs as `module.NAME...`, unknowns flowing through, sensitive
+//! outputs remembered for redaction, and errors pointed at their line.
+
+use super::*;
+use crate::config::testing::{load_ok, located};
+use crate::graph;
+
+const NET: &str = r#"variable "cidr" {}
+
+variable "name" {
+  default = "net"
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = var.cidr
+  tags = {
+    Name = var.name
+  }
+}
+
+output "vpc_id" {
+  value = aws_vpc.this.id
+}
+
+output "name" {
+  value = var.name
+}
+
+output "token" {
+  value     = "tok-${var.name}"
+  sensitive = true
+}
+"#;
+
+fn evaluate_stack(main: &str) -> Result<(Desired, Config), Vec<String>> {
+    let (_root, config) = load_ok(&[("stack/main.hcl", main), ("modules/net/main.tf", NET)]);
+    let graph = graph::build(&config).map_err(|d| located(&config.sources, &d))?;
+    match evaluate(&config, &graph, &Inputs::default()) {
+        Ok(d) => Ok((d, config)),
+        Err(d) => Err(located(&config.sources, &d)),
+    }
+}
+
+fn addrs(d: &Desired) -> Vec<String> {
+    let mut v: Vec<String> = d.instances.iter().map(|i| i.addr.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn for_each_and_count_on_modules_make_addressed_instances() {
+    let (d, _) = evaluate_stack(
+        r#"
+module "net" {
+  source   = "../modules/net"
+  for_each = { a = "10.1.0.0/16", b = "10.2.0.0/16" }
+  cidr     = each.value
+  name     = "net-${each.key}"
+}
+
+module "spare" {
+  source = "../modules/net"
+  count  = 2
+  cidr   = cidrsubnet("10.0.0.0/8", 8, 100 + count.index)
+}
+
+output "names" {
+  value = { for k, m in module.net : k => m.name }
+}
+
+output "spare_names" {
+  value = module.spare[*].name
+}
+
+output "second" {
+  value = module.spare[1].name
+}
+
+output "vpc_a" {
+  value = module.net["a"].vpc_id
+}
+"#,
+    )
+    .expect("evaluates");
+    assert_eq!(
+        addrs(&d),
+        [
+            "module.net[\"a\"].aws_vpc.this",
+            "module.net[\"b\"].aws_vpc.this",
+            "module.spare[0].aws_vpc.this",
+            "module.spare[1].aws_vpc.this",
+        ]
+    );
+    let vpc_b = d
+        .instances
+        .iter()
+        .find(|i| i.addr.to_string() == "module.net[\"b\"].aws_vpc.this")
+        .expect("instance");
+    assert_eq!(vpc_b.config.get("cidr_block"), &Value::str("10.2.0.0/16"));
+    assert_eq!(
+        vpc_b.config.get("tags_all").get("keel:address"),
+        &Value::str("module.net[\"b\"].aws_vpc.this")
+    );
+    let spare1 = d
+        .instances
+        .iter()
+        .find(|i| i.addr.to_string() == "module.spare[1].aws_vpc.this")
+        .expect("instance");
+    assert_eq!(
+        spare1.config.get("cidr_block"),
+        &Value::str("10.101.0.0/16")
+    );
+    assert_eq!(
+        d.outputs["names"],
+        Value::Map(BTreeMap::from([
+            ("a".to_string(), Value::str("net-a")),
+            ("b".to_string(), Value::str("net-b")),
+        ]))
+    );
+    assert_eq!(
+        d.outputs["spare_names"],
+        Value::List(vec![Value::str("net"), Value::str("net")])
+    );
+    assert_eq!(d.outputs["second"], Value::str("net"));
+    // Computed in the module: unknown until apply, shown as "(known after apply)".
+    assert_eq!(d.outputs["vpc_a"], Value::Unknown);
+}
+
+#[test]
+fn nested_modules_see_their_own_inputs_and_unknowns_flow_through() {
+    let (_root, config) = load_ok(&[
+        (
+            "stack/main.hcl",
+            r#"
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+
+module "outer" {
+  source = "../modules/outer"
+  vpc_id = aws_vpc.main.id
+}
+
+output "inner" {
+  value = module.outer.inner
+}
+"#,
+        ),
+        (
+            "modules/outer/main.tf",
+            r#"
+variable "vpc_id" {}
+
+module "inner" {
+  source = "../inner"
+  count  = 2
+  vpc_id = var.vpc_id
+  cidr   = "10.0.${count.index}.0/24"
+}
+
+output "inner" {
+  value = module.inner
+}
+"#,
+        ),
+        (
+            "modules/inner/main.tf",
+            r#"
+variable "vpc_id" {}
+variable "cidr" {}
+
+resource "aws_subnet" "s" {
+  vpc_id     = var.vpc_id
+  cidr_block = var.cidr
+}
+
+output "cidr" {
+  value = aws_subnet.s.cidr_block
+}
+
+output "where" {
+  value = path.module
+}
+"#,
+        ),
+    ]);
+    let graph = graph::build(&config).expect("graph");
+    let d = evaluate(&config, &graph, &Inputs::default()).expect("evaluates");
+    assert_eq!(
+        addrs(&d),
+        [
+            "aws_vpc.main",
+            "module.outer.module.inner[0].aws_subnet.s",
+            "module.outer.module.inner[1].aws_subnet.s",
+        ]
+    );
+    let s1 = d
+        .instances
+        .iter()
+        .find(|i| i.addr.to_string() == "module.outer.module.inner[1].aws_subnet.s")
+        .expect("instance");
+    assert_eq!(s1.config.get("vpc_id"), &Value::Unknown);
+    assert_eq!(s1.config.get("cidr_block"), &Value::str("10.0.1.0/24"));
+    let inner = d.outputs["inner"]
+        .as_list()
+        .expect("a list: the call has count");
+    assert_eq!(inner.len(), 2);
+    assert_eq!(inner[0].get("cidr"), &Value::str("10.0.0.0/24"));
+    let where_ = inner[0]
+        .get("where")
+        .as_str()
+        .expect("a string")
+        .to_string();
+    assert!(where_.ends_with("modules/inner"), "{where_}");
+}
+
+#[test]
+fn a_module_with_count_zero_has_no_instances_and_an_empty_value() {
+    let (d, _) = evaluate_stack(
+        r#"
+module "net" {
+  source = "../modules/net"
+  count  = 0
+  cidr   = "10.0.0.0/16"
+}
+
+output "ids" {
+  value = module.net[*].vpc_id
+}
+"#,
+    )
+    .expect("evaluates");
+    assert!(d.instances.is_empty());
+    assert_eq!(d.outputs["ids"], Value::List(vec![]));
+}
+
+#[test]
+fn sensitive_module_outputs_are_remembered_for_redaction() {
+    let (d, _) = evaluate_stack(
+        r#"
+module "net" {
+  source = "../modules/net"
+  cidr   = "10.0.0.0/16"
+  name   = "prod"
+}
+
+output "token" {
+  value     = module.net.token
+  sensitive = true
+}
+"#,
+    )
+    .expect("evaluates");
+    assert_eq!(d.outputs["token"], Value::str("tok-prod"));
+    assert!(
+        d.secrets.contains(&"tok-prod".to_string()),
+        "{:?}",
+        d.secrets
+    );
+    assert!(
+        !d.secrets.contains(&"prod".to_string()),
+        "only sensitive values"
+    );
+}
+
+#[test]
+fn bad_module_repetition_and_each_outside_for_each_are_pointed_at() {
+    let errors = evaluate_stack(
+        r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+module "a" {
+  source = "../modules/net"
+  count  = length(aws_vpc.v.id)
+  cidr   = "10.0.0.0/16"
+}
+
+module "b" {
+  source   = "../modules/net"
+  for_each = [1]
+  cidr     = "10.0.0.0/16"
+}
+
+module "c" {
+  source = "../modules/net"
+  cidr   = each.value
+}
+"#,
+    )
+    .expect_err("errors");
+    for expected in [
+        "stack/main.hcl:8:12: the count of module.a is not known until apply (it depends on aws_vpc.v)",
+        "stack/main.hcl:14:14: for_each of module.b must hold strings, but holds 1",
+        "stack/main.hcl:20:12: each.value is only available in a resource with for_each set",
+    ] {
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{expected}\n{errors:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_instance_of_a_module_is_named() {
+    let errors = evaluate_stack(
+        r#"
+module "net" {
+  source = "../modules/net"
+  count  = 2
+  cidr   = "10.0.0.0/16"
+}
+
+output "x" {
+  value = module.net[5].name
+}
+
+output "y" {
+  value = module.net[0]["nope"]
+}
+"#,
+    )
+    .expect_err("errors");
+    for expected in [
+        "stack/main.hcl:9:22: index 5 is out of range for a list of 2",
+        "stack/main.hcl:13:25: this map has no key \"nope\"",
+    ] {
+        assert!(
+            errors.iter().any(|e| e == expected),
+            "{expected}\n{errors:#?}"
+        );
+    }
+}
