@@ -1735,6 +1735,64 @@ def patch_vpc_isolation() -> None:
 # ---------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------
+# Patch L: instance profiles take time to reach EC2.
+#
+# WHY: IAM is eventually consistent, and EC2 is the service that notices it most:
+# RunInstances naming an instance profile created seconds ago fails with
+# InvalidParameterValue "Value (NAME) for parameter iamInstanceProfile.name is
+# invalid. Invalid IAM Instance Profile name" until the profile has propagated.
+# moto accepts the profile at once, so a keel that launched an instance right
+# after creating its profile, and gave up at the first refusal, would pass
+# against plain moto and fail against AWS. The patch refuses a profile younger
+# than KEEL_MOTO_PROFILE_PROPAGATION_SECONDS (3 by default: instance profiles are
+# the slowest IAM objects to reach EC2), by name or ARN, in RunInstances.
+# ---------------------------------------------------------------------------
+
+
+def _profile_propagation_seconds() -> float:
+    try:
+        return float(os.environ.get("KEEL_MOTO_PROFILE_PROPAGATION_SECONDS", "3"))
+    except ValueError:
+        return 3.0
+
+
+def patch_ec2_instance_profile_propagation() -> None:
+    import moto.ec2.responses.instances as instance_responses
+    from moto.core.utils import utcnow
+    from moto.ec2.exceptions import EC2ClientError
+
+    original = getattr(instance_responses, "filter_iam_instance_profiles", None)
+    _require(
+        callable(original),
+        "moto.ec2.responses.instances.filter_iam_instance_profiles is missing",
+    )
+    _require(
+        not getattr(original, "_keel", False),
+        "RunInstances' instance profile check is already patched",
+    )
+
+    def filter_iam_instance_profiles(*args: Any, **kwargs: Any) -> Any:
+        profile = original(*args, **kwargs)
+        created = getattr(profile, "create_date", None)
+        if created is not None and (
+            (utcnow() - created).total_seconds() < _profile_propagation_seconds()
+        ):
+            if kwargs.get("iam_instance_profile_arn"):
+                name, param = kwargs["iam_instance_profile_arn"], "iamInstanceProfile.arn"
+            else:
+                name, param = kwargs.get("iam_instance_profile_name"), "iamInstanceProfile.name"
+            raise EC2ClientError(
+                "InvalidParameterValue",
+                f"Value ({name}) for parameter {param} is invalid. "
+                "Invalid IAM Instance Profile name",
+            )
+        return profile
+
+    filter_iam_instance_profiles._keel = True  # type: ignore[attr-defined]
+    instance_responses.filter_iam_instance_profiles = filter_iam_instance_profiles
+
+
 def apply_patches() -> None:
     import moto
 
@@ -1756,6 +1814,7 @@ def apply_patches() -> None:
     patch_s3_copy_source_if_match()
     patch_s3_atomic_conditional_writes()
     patch_vpc_isolation()
+    patch_ec2_instance_profile_propagation()
 
 
 class _Stop(BaseException):

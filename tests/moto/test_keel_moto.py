@@ -1636,6 +1636,32 @@ class DeletedResourceTagsTest(SharedServer):
         self.assertEqual(self.tagged(), [])
 
 
+class InstanceProfilePropagationTest(SharedServer):
+    """Patch L: RunInstances refuses an instance profile created a moment ago."""
+
+    def test_a_new_profile_is_refused_then_accepted(self):
+        iam = self.launcher.client("iam")
+        ec2 = self.launcher.client("ec2")
+        name = unique("fresh-profile")
+        arn = iam.create_instance_profile(InstanceProfileName=name)["InstanceProfile"]["Arn"]
+        for spec, param in (({"Name": name}, "name"), ({"Arn": arn}, "arn")):
+            with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+                ec2.run_instances(
+                    ImageId="ami-999844e0", MinCount=1, MaxCount=1, IamInstanceProfile=spec
+                )
+            err = ctx.exception.response["Error"]
+            self.assertEqual(err["Code"], "InvalidParameterValue")
+            self.assertIn(f"iamInstanceProfile.{param}", err["Message"])
+        time.sleep(3.2)
+        out = ec2.run_instances(
+            ImageId="ami-999844e0", MinCount=1, MaxCount=1, IamInstanceProfile={"Name": name}
+        )
+        instance = out["Instances"][0]["InstanceId"]
+        described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]
+        self.assertIn(name, described["Instances"][0]["IamInstanceProfile"]["Arn"])
+        ec2.terminate_instances(InstanceIds=[instance])
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 

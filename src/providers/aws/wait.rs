@@ -69,24 +69,40 @@ where
 /// delete: DependencyViolation while dependents drain) and `patience` lasts. Any other
 /// error is returned at once; when time runs out, AWS's last refusal is returned with a
 /// note of how long keel waited.
-pub(crate) async fn while_refused<F, Fut>(
-    codes: &[&str],
-    patience: Patience,
-    mut call: F,
-) -> Result<()>
+pub(crate) async fn while_refused<F, Fut>(codes: &[&str], patience: Patience, call: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<()>>,
+{
+    retry_while(
+        |e| e.code.as_deref().is_some_and(|c| codes.contains(&c)),
+        patience,
+        call,
+    )
+    .await
+}
+
+/// Runs `call` until it succeeds, retrying while `retry` accepts its error and `patience`
+/// lasts (the general form of [`while_refused`], for refusals a code alone does not
+/// identify). Any other error is returned at once; when time runs out, the last error is
+/// returned with a note of how long keel waited.
+pub(crate) async fn retry_while<T, F, Fut>(
+    retry: impl Fn(&ProviderError) -> bool,
+    patience: Patience,
+    mut call: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
 {
     let start = Instant::now();
     let mut pause = patience.first_pause;
     loop {
         let err = match call().await {
-            Ok(()) => return Ok(()),
+            Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let retryable = err.code.as_deref().is_some_and(|c| codes.contains(&c));
-        if !retryable {
+        if !retry(&err) {
             return Err(err);
         }
         if start.elapsed() + pause > patience.timeout {

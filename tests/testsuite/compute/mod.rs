@@ -9,6 +9,7 @@ mod instance;
 mod key_pair;
 mod launch_template;
 mod placement_group;
+mod profile;
 mod refresh;
 
 use crate::fixture::{Project, Run};

@@ -135,6 +135,19 @@ fn client_token() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// How long RunInstances waits for an instance profile to become visible to EC2.
+const PROFILE_PROPAGATION: crate::providers::aws::wait::Patience =
+    crate::providers::aws::wait::Patience {
+        timeout: std::time::Duration::from_secs(90),
+        first_pause: std::time::Duration::from_secs(1),
+        max_pause: std::time::Duration::from_secs(10),
+    };
+
+/// EC2's answer for an instance profile it cannot see (yet).
+fn profile_not_visible_yet(e: &ProviderError) -> bool {
+    e.code.as_deref() == Some("InvalidParameterValue") && e.message.contains("iamInstanceProfile")
+}
+
 pub(super) async fn create(ec2: &Client, config: &Value) -> Result<Value> {
     let tags = string_map(config, "tags_all");
     let root = match first(config, "root_block_device") {
@@ -197,7 +210,18 @@ pub(super) async fn create(ec2: &Client, config: &Value) -> Result<Value> {
             .set_security_group_ids(groups)
             .set_private_ip_address(string(config, "private_ip")),
     };
-    let out = run.send().await.map_err(|e| sdk_error("RunInstances", e))?;
+    // IAM is eventually consistent: an instance profile created a moment ago is unknown to
+    // EC2 for a while ("Invalid IAM Instance Profile name"). The same request (same client
+    // token, so never a second instance) is sent again until EC2 sees it.
+    let out = crate::providers::aws::wait::retry_while(
+        profile_not_visible_yet,
+        PROFILE_PROPAGATION,
+        || {
+            let run = run.clone();
+            async move { run.send().await.map_err(|e| sdk_error("RunInstances", e)) }
+        },
+    )
+    .await?;
     let id = out
         .instances()
         .first()
