@@ -32,6 +32,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A context in which `names` are bound, as the variables of a template are.
+    pub fn with_bindings(mut self, names: Vec<(String, Value)>) -> Ctx<'a> {
+        self.bindings.extend(names);
+        self
+    }
+
     /// The context of one instance of a resource with `count` or `for_each`.
     pub fn with_repetition(mut self, repetition: Option<&'a Repetition>) -> Ctx<'a> {
         self.repetition = repetition;
@@ -98,6 +104,9 @@ impl<'a> Ctx<'a> {
                 let name = f.name.name.as_str();
                 if name == "try" || name == "can" {
                     return functions::try_can(self, name, f);
+                }
+                if name == "templatefile" {
+                    return functions::templatefile(self, f);
                 }
                 let args = f
                     .args
@@ -339,7 +348,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn template(&mut self, t: &Template) -> Result<Value> {
+    pub(crate) fn template(&mut self, t: &Template) -> Result<Value> {
         // "${x}" alone keeps x's type, as in Terraform.
         let elements: Vec<&Element> = t.iter().collect();
         if let [Element::Interpolation(i)] = elements.as_slice() {
@@ -347,7 +356,7 @@ impl<'a> Ctx<'a> {
         }
         let mut out = String::new();
         let mut unknown = false;
-        self.render(t, &mut out, &mut unknown)?;
+        self.render(t, &mut out, &mut unknown, (false, false))?;
         Ok(if unknown {
             Value::Unknown
         } else {
@@ -355,10 +364,37 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn render(&mut self, t: &Template, out: &mut String, unknown: &mut bool) -> Result<()> {
-        for element in t.iter() {
+    /// Renders `t` into `out`. `strip` says whether the directive around `t` strips the
+    /// whitespace at its start and end (`%{ for x in xs ~}` ... `%{~ endfor }`).
+    fn render(
+        &mut self,
+        t: &Template,
+        out: &mut String,
+        unknown: &mut bool,
+        strip: (bool, bool),
+    ) -> Result<()> {
+        let elements: Vec<&Element> = t.iter().collect();
+        for (i, element) in elements.iter().enumerate() {
             match element {
-                Element::Literal(s) => out.push_str(s.value()),
+                Element::Literal(s) => {
+                    let mut text = s.value().as_str();
+                    let before = if i == 0 {
+                        strip.0
+                    } else {
+                        strips_after(elements[i - 1])
+                    };
+                    let after = match elements.get(i + 1) {
+                        None => strip.1,
+                        Some(next) => strips_before(next),
+                    };
+                    if before {
+                        text = text.trim_start();
+                    }
+                    if after {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
+                }
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
                     match to_template_string(&v) {
@@ -376,10 +412,18 @@ impl<'a> Ctx<'a> {
                 }
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(d) => match self.eval(&d.if_expr.cond_expr)? {
-                        Value::Bool(true) => self.render(&d.if_expr.template, out, unknown)?,
+                        Value::Bool(true) => {
+                            let end = match &d.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => d.endif_expr.strip.strip_start(),
+                            };
+                            let strip = (d.if_expr.strip.strip_end(), end);
+                            self.render(&d.if_expr.template, out, unknown, strip)?
+                        }
                         Value::Bool(false) => {
                             if let Some(e) = &d.else_expr {
-                                self.render(&e.template, out, unknown)?;
+                                let strip = (e.strip.strip_end(), d.endif_expr.strip.strip_start());
+                                self.render(&e.template, out, unknown, strip)?;
                             }
                         }
                         Value::Unknown => *unknown = true,
@@ -414,7 +458,8 @@ impl<'a> Ctx<'a> {
                                 self.bindings.push((kv.as_str().to_string(), k));
                             }
                             self.bindings.push((f.value_var.as_str().to_string(), v));
-                            let r = self.render(&f.template, out, unknown);
+                            let strip = (f.strip.strip_end(), d.endfor_expr.strip.strip_start());
+                            let r = self.render(&f.template, out, unknown, strip);
                             self.bindings.truncate(before);
                             r?;
                         }
@@ -565,6 +610,30 @@ impl<'a> Ctx<'a> {
         } else {
             Value::List(list)
         })
+    }
+}
+
+/// Does this template element strip the whitespace of the literal after it (`~}`)?
+fn strips_after(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.endif_expr.strip.strip_end(),
+            Directive::For(d) => d.endfor_expr.strip.strip_end(),
+        },
+    }
+}
+
+/// Does this template element strip the whitespace of the literal before it (`${~`)?
+fn strips_before(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.if_expr.strip.strip_start(),
+            Directive::For(d) => d.for_expr.strip.strip_start(),
+        },
     }
 }
 
