@@ -31,7 +31,8 @@ pub struct Args {
 }
 
 pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
-    let stack = Stack::load(&args.stack)?;
+    let mut stack = Stack::load(&args.stack)?;
+    stack.ask_for_missing(&args.stack)?;
     let redact = stack.redactor();
     if args.refresh_only {
         if destroy {

@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod output;
 mod plan;
+mod prompt;
 mod show;
 mod stack;
 
@@ -33,15 +34,67 @@ pub struct StackArgs {
     /// The stack directory (its *.hcl / *.tf files).
     #[arg(default_value = ".")]
     pub dir: std::path::PathBuf,
-    /// Set a variable: -var name=value (repeatable).
+    /// Set a variable: -var name=value (repeatable; later ones win).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Read variable values from a .tfvars or .tfvars.json file (repeatable; -var and
+    /// -var-file apply in the order given, later ones winning).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<std::path::PathBuf>,
+    /// Ask for required variables that have no value when standard input is a terminal
+    /// (-input=false never asks).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// The order -var and -var-file were given in (filled in by [`parse`]).
+    #[arg(skip)]
+    pub order: Vec<InputArg>,
     /// The state file to use instead of the stack's default.
     #[arg(long = "state", value_name = "PATH")]
     pub state: Option<std::path::PathBuf>,
     /// Plain output without colour.
     #[arg(long = "no-color")]
     pub no_color: bool,
+}
+
+/// One `-var` or `-var-file`, by its index in [`StackArgs::vars`] / [`StackArgs::var_files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputArg {
+    Var(usize),
+    File(usize),
+}
+
+impl StackArgs {
+    /// `-var` and `-var-file` in command-line order; when the order is unknown (arguments
+    /// built in code), files first, then `-var`s.
+    pub fn inputs_in_order(&self) -> Vec<InputArg> {
+        if self.order.len() == self.vars.len() + self.var_files.len() {
+            return self.order.clone();
+        }
+        (0..self.var_files.len())
+            .map(InputArg::File)
+            .chain((0..self.vars.len()).map(InputArg::Var))
+            .collect()
+    }
+}
+
+/// Parses the command line, recording the order of `-var` and `-var-file` (clap keeps
+/// each list in order, but not their order relative to each other).
+pub fn parse(args: Vec<OsString>) -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches_from(args);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let (Some((_, sub)), Some(stack)) = (matches.subcommand(), cli.command.stack_args_mut()) {
+        let mut order: Vec<(usize, InputArg)> = Vec::new();
+        if let Some(ix) = sub.indices_of("vars") {
+            order.extend(ix.enumerate().map(|(i, at)| (at, InputArg::Var(i))));
+        }
+        if let Some(ix) = sub.indices_of("var_files") {
+            order.extend(ix.enumerate().map(|(i, at)| (at, InputArg::File(i))));
+        }
+        order.sort_by_key(|(at, _)| *at);
+        stack.order = order.into_iter().map(|(_, a)| a).collect();
+    }
+    cli
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -65,6 +118,18 @@ pub enum Command {
     Drift(drift::Args),
     /// Show a plan saved with keel plan -out FILE.
     Show(show::Args),
+}
+
+impl Command {
+    fn stack_args_mut(&mut self) -> Option<&mut StackArgs> {
+        match self {
+            Command::Plan(a) => Some(&mut a.stack),
+            Command::Apply(a) | Command::Destroy(a) => Some(&mut a.stack),
+            Command::Output(a) => Some(&mut a.stack),
+            Command::Drift(a) => Some(&mut a.stack),
+            Command::Show(_) => None,
+        }
+    }
 }
 
 /// Accepts `-auto-approve` for `--auto-approve`: Terraform users type single dashes.

@@ -59,7 +59,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             dir,
             ..args.stack.clone()
         };
-        let stack = Stack::load(&stack_args)?;
+        let mut stack = Stack::load(&stack_args)?;
+        stack.ask_for_missing(&stack_args)?;
         // Refresh progress goes to stderr when stdout carries a document.
         let connected = if args.refresh {
             Some(stack.connect()?)

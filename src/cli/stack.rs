@@ -1,6 +1,6 @@
 //! What every command does first: load the stack, build its graph, find its state.
 
-use super::StackArgs;
+use super::{InputArg, StackArgs};
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
 use crate::eval::{self, Env, Inputs};
@@ -58,8 +58,11 @@ impl Stack {
         let color = !args.no_color
             && std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
-        let config = config::load(&args.dir)
+        let mut config = config::load(&args.dir)
             .map_err(|(sources, diags)| Failure::Diagnostics(Box::new(sources), diags, color))?;
+        let inputs = read_inputs(&mut config, args).map_err(|diags| {
+            Failure::Diagnostics(Box::new(config.sources.clone()), diags, color)
+        })?;
         let graph = match graph::build(&config) {
             Ok(g) => g,
             Err(diags) => {
@@ -70,7 +73,6 @@ impl Stack {
                 ));
             }
         };
-        let inputs = Inputs::from_env_and_args(&args.vars);
         let backend = LocalBackend::new(state_path(&config, args)?);
         Ok(Stack {
             config,
@@ -79,6 +81,27 @@ impl Stack {
             backend,
             color,
         })
+    }
+
+    /// Asks on the terminal for required variables that have no value, as Terraform does;
+    /// without a terminal (or with -input=false) evaluation reports them instead.
+    pub fn ask_for_missing(&mut self, args: &StackArgs) -> Result<(), Failure> {
+        if !args.input || !std::io::stdin().is_terminal() {
+            return Ok(());
+        }
+        let missing: Vec<(String, Option<String>, bool)> =
+            eval::missing(&self.config, &self.inputs)
+                .into_iter()
+                .map(|v| (v.name.clone(), v.description.clone(), v.sensitive))
+                .collect();
+        for (name, description, sensitive) in missing {
+            let answer =
+                super::prompt::ask(&name, description.as_deref(), sensitive).map_err(|e| {
+                    Failure::Message(format!("cannot read a value for var.{name}: {e}"))
+                })?;
+            self.inputs.add_prompted(&name, answer);
+        }
+        Ok(())
     }
 
     /// The AWS provider, configured from the stack's provider block, and a runtime to
@@ -122,6 +145,26 @@ impl Stack {
             });
         Redactor::new(secrets.collect::<Vec<_>>())
     }
+}
+
+/// The environment's values, then `-var` and `-var-file` in command-line order; a `-var`
+/// for a variable the stack does not declare is an error.
+fn read_inputs(config: &mut Config, args: &StackArgs) -> Result<Inputs, Diagnostics> {
+    let mut inputs = Inputs::from_env();
+    let mut diags = Diagnostics::default();
+    for arg in args.inputs_in_order() {
+        match arg {
+            InputArg::Var(i) => {
+                let (name, value) = &args.vars[i];
+                inputs.add_var(name, value);
+            }
+            InputArg::File(i) => {
+                inputs.add_var_file(&args.var_files[i], &mut config.sources, &mut diags)
+            }
+        }
+    }
+    diags.extend(eval::check_given(config, &inputs));
+    diags.into_result().map(|()| inputs)
 }
 
 /// `-state PATH`, else the local backend's `path` (relative to the stack), else

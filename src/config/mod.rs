@@ -3,8 +3,12 @@
 //! file is reported at once.
 
 mod load;
+pub mod tfvars;
+mod types;
 
 pub use load::load;
+pub use tfvars::{Assigned, Assignment};
+pub use types::{Attribute as TypeAttribute, Type};
 
 use crate::diag::{FileId, SourceMap, Span};
 use hcl_edit::Span as _;
@@ -43,8 +47,9 @@ pub struct Config {
     pub locals: Vec<Local>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
-    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
-    pub tfvars: Vec<Local>,
+    /// `name = value` lines of `terraform.tfvars`, `terraform.tfvars.json`, then
+    /// `*.auto.tfvars[.json]` (sorted): later ones win.
+    pub tfvars: Vec<Assignment>,
 }
 
 /// Settings from `terraform { ... }` blocks.
@@ -80,6 +85,20 @@ pub struct Variable {
     pub default: Option<Expr>,
     pub description: Option<String>,
     pub sensitive: bool,
+    pub span: Option<Span>,
+    /// `type = ...`; `None` accepts any value.
+    pub ty: Option<Type>,
+    /// `nullable = false` refuses null (and uses the default instead, when there is one).
+    pub nullable: bool,
+    pub validations: Vec<Validation>,
+}
+
+/// `validation { condition = ..., error_message = ... }` inside a variable.
+#[derive(Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: Expr,
+    /// The `validation` keyword.
     pub span: Option<Span>,
 }
 

@@ -6,10 +6,13 @@
 //! evaluated configuration and decides which value later expressions see (unknown computed
 //! attributes here, the planned value while planning, the real value during apply).
 
+mod convert;
 pub mod expr;
 pub mod functions;
 pub mod refs;
 mod resource;
+mod sensitive;
+mod variables;
 
 use crate::addr::{InstanceKey, ResourceAddr};
 use crate::config::{Config, Resource};
@@ -18,74 +21,13 @@ use crate::graph::{Node, ResourceGraph};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+pub use convert::{Mismatch, convert};
 pub use expr::Ctx;
 pub use resource::{computed_value, resource_config};
-
-/// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
-/// and `*.auto.tfvars` files, which win over `KEEL_VAR_name` / `TF_VAR_name`, as in Terraform.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    /// From the command line.
-    pub vars: BTreeMap<String, Value>,
-    /// From the environment.
-    pub env: BTreeMap<String, Value>,
-}
-
-impl Inputs {
-    /// Reads `KEEL_VAR_name` and `TF_VAR_name` (KEEL_ wins) from the environment, and
-    /// `-var` arguments.
-    pub fn from_env_and_args(args: &[(String, String)]) -> Inputs {
-        let mut env = BTreeMap::new();
-        for (k, v) in std::env::vars() {
-            if let Some(name) = k.strip_prefix("TF_VAR_") {
-                env.insert(name.to_string(), Value::String(v));
-            }
-        }
-        for (k, v) in std::env::vars() {
-            if let Some(name) = k.strip_prefix("KEEL_VAR_") {
-                env.insert(name.to_string(), Value::String(v));
-            }
-        }
-        let vars = args
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        Inputs { vars, env }
-    }
-}
-
-/// The value of variable `i`: `-var`, then the last tfvars file that sets it, then the
-/// environment, then its default.
-pub fn variable_value(
-    config: &Config,
-    i: usize,
-    inputs: &Inputs,
-    env: &Env,
-) -> Result<Value, Diagnostics> {
-    let var = &config.variables[i];
-    if let Some(v) = inputs.vars.get(&var.name) {
-        return Ok(v.clone());
-    }
-    if let Some(a) = config.tfvars.iter().rev().find(|a| a.name == var.name) {
-        return Ok(Ctx::new(&Env::default(), a.expr.file).eval(&a.expr.expr)?);
-    }
-    if let Some(v) = inputs.env.get(&var.name) {
-        return Ok(v.clone());
-    }
-    match &var.default {
-        Some(d) => Ok(Ctx::new(env, d.file).eval(&d.expr)?),
-        None => Err(Diagnostic::error(format!(
-            "no value for required variable \"{}\"",
-            var.name
-        ))
-        .at(var.span.clone())
-        .help(format!(
-            "pass -var {0}=VALUE, set it in terraform.tfvars, set KEEL_VAR_{0}, or give the variable a default",
-            var.name
-        ))
-        .into()),
-    }
-}
+pub use sensitive::scrub;
+pub use variables::{
+    Given, Inputs, Origin, Raw, check_given, evaluate_variable, missing, variable_value,
+};
 
 /// Everything evaluated so far, by name.
 #[derive(Debug, Clone, Default)]
@@ -303,7 +245,7 @@ pub fn eval_node(
     Ok(match node {
         Node::Var(i) => NodeValue::Var(
             config.variables[i].name.clone(),
-            variable_value(config, i, inputs, env)?,
+            evaluate_variable(config, i, inputs, env)?,
         ),
         Node::Local(i) => {
             let local = &config.locals[i];

@@ -86,6 +86,13 @@ impl Project {
         run_keel(self.root.path(), args, &self.dir())
     }
 
+    /// Runs `keel ARGS... STACK_DIR` with extra environment variables.
+    pub fn keel_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = command(self.root.path(), args, &self.dir());
+        cmd.stdin(Stdio::null()).envs(env.iter().copied());
+        cmd.output().expect("run keel").into()
+    }
+
     /// Runs keel with `input` on its standard input, as a person answering its prompt.
     /// Asserts that a fresh plan (with refresh) finds nothing to do.
     pub fn assert_no_changes(&self) {

@@ -14,3 +14,4 @@ mod repetition;
 mod report;
 mod s3;
 mod security_group;
+mod variables;

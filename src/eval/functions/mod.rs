@@ -207,6 +207,10 @@ impl Arg {
 }
 
 /// What a value is, for error messages: short values are shown, collections by their kind.
+pub fn describe_value(v: &Value) -> String {
+    describe(v)
+}
+
 pub(super) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
