@@ -51,6 +51,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         true,
     )?;
     let (runtime, provider) = connected;
+    let redact = redact.with_plan(&plan);
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
@@ -74,7 +75,8 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
             state: &mut state,
         };
         let mut progress = |line: String| {
-            println!("{line}");
+            // Cloud errors can echo what was sent; no secret reaches the terminal or a log.
+            println!("{}", redact.text(&line));
             let _ = std::io::stdout().flush();
         };
         apply::apply(
@@ -92,7 +94,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     if let Some(diags) = report.diagnostics {
         return Err(stack.fail(diags));
     }
-    print!("{}", human::apply_summary(&report, destroy));
+    print!("{}", redact.text(&human::apply_summary(&report, destroy)));
     if report.failure.is_some() {
         return Ok(ExitCode::from(1));
     }

@@ -74,7 +74,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             connected.as_ref(),
             format == Format::Human,
         )?;
-        planned.push((plan, stack.redactor()));
+        let redact = stack.redactor().with_plan(&plan);
+        planned.push((plan, redact));
     }
     if let Some(out) = &args.out {
         let (plan, redact) = &planned[0];

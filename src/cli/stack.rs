@@ -117,7 +117,14 @@ impl Stack {
         Ok((runtime, provider))
     }
 
-    pub fn fail(&self, diags: Diagnostics) -> Failure {
+    /// The problems, ready to print, with any sensitive variable value scrubbed from them.
+    pub fn fail(&self, mut diags: Diagnostics) -> Failure {
+        let redact = self.redactor();
+        for d in &mut diags.items {
+            d.message = redact.text(&d.message);
+            d.help = d.help.as_deref().map(|h| redact.text(h));
+            d.label = d.label.as_deref().map(|l| redact.text(l));
+        }
         Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
     }
 

@@ -1,5 +1,7 @@
 //! Evaluating one HCL expression against the values known so far. Unknown values flow
 //! through operators, templates and functions: anything computed from an unknown is unknown.
+//! Sensitivity flows the same way: a context that reads a sensitive value says so
+//! ([`Ctx::is_sensitive`]), and its error messages never show that value.
 
 use super::functions;
 use super::{Env, Repetition};
@@ -18,6 +20,10 @@ pub struct Ctx<'a> {
     /// `count.index` / `each.key` and `each.value` of the instance being evaluated.
     pub repetition: Option<&'a Repetition>,
     bindings: Vec<(String, Value)>,
+    /// Something sensitive was read: what this context computes is sensitive.
+    sensitive: bool,
+    /// The sensitive values read, and values computed from them, to keep out of errors.
+    secrets: Vec<Value>,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
@@ -29,7 +35,34 @@ impl<'a> Ctx<'a> {
             file,
             repetition: None,
             bindings: Vec::new(),
+            sensitive: false,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Whether anything evaluated so far in this context read a sensitive value.
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
+    /// Evaluates `expr` and says whether the result is sensitive.
+    pub fn eval_marked(&mut self, expr: &Expression) -> Result<(Value, bool)> {
+        let v = self.eval(expr)?;
+        Ok((v, self.sensitive))
+    }
+
+    /// `text` with the sensitive values this context read replaced by "(sensitive value)".
+    pub fn scrub(&self, text: &str) -> String {
+        if self.sensitive {
+            super::sensitive::scrub_values(text, &self.secrets)
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn mark(&mut self, value: &Value) {
+        self.sensitive = true;
+        self.secrets.push(value.clone());
     }
 
     /// A context in which `names` are bound, as the variables of a template are.
@@ -48,7 +81,20 @@ impl<'a> Ctx<'a> {
         Diagnostic::error(message).at(span_of(self.file, expr.span()))
     }
 
+    /// Evaluates one expression. An error never shows a sensitive value.
     pub fn eval(&mut self, expr: &Expression) -> Result<Value> {
+        match self.eval_inner(expr) {
+            Err(d) if self.sensitive => Err(Diagnostic {
+                message: self.scrub(&d.message),
+                label: d.label.as_deref().map(|l| self.scrub(l)),
+                help: d.help.as_deref().map(|h| self.scrub(h)),
+                ..d
+            }),
+            r => r,
+        }
+    }
+
+    fn eval_inner(&mut self, expr: &Expression) -> Result<Value> {
         Ok(match expr {
             Expression::Null(_) => Value::Null,
             Expression::Bool(b) => Value::Bool(*b.value()),
@@ -113,8 +159,13 @@ impl<'a> Ctx<'a> {
                     .iter()
                     .map(|e| self.eval(e))
                     .collect::<Result<Vec<_>>>()?;
-                functions::call(name, args, f.args.expand_final())
-                    .map_err(|msg| self.err(expr, format!("{name}(): {msg}")))?
+                let result = functions::call(name, args, f.args.expand_final())
+                    .map_err(|msg| self.err(expr, format!("{name}(): {msg}")))?;
+                // What a function computes from a secret is as secret (base64 of a password).
+                if self.sensitive {
+                    self.secrets.push(result.clone());
+                }
+                result
             }
             Expression::Traversal(t) => {
                 let (mut value, skip) = match &t.expr {
@@ -196,7 +247,41 @@ impl<'a> Ctx<'a> {
 
     /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `path.module`; returns the value and how many
     /// traversal operators it used.
-    fn traversal_root(&self, root: &str, t: &hcl_edit::expr::Traversal) -> Result<(Value, usize)> {
+    fn traversal_root(
+        &mut self,
+        root: &str,
+        t: &hcl_edit::expr::Traversal,
+    ) -> Result<(Value, usize)> {
+        let (value, used) = self.lookup(root, t)?;
+        let first = match t.operators.first().map(|op| op.value()) {
+            Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+            _ => "",
+        };
+        let marks = &self.env.sensitive;
+        match root {
+            "var" | "local" if marks.is_marked(&format!("{root}.{first}")) => self.mark(&value),
+            "var" | "local" | "path" | "terraform" | "count" | "each" => {}
+            type_ => {
+                let key = format!("{type_}.{first}");
+                // The attribute read: the first name after the instance key or splat.
+                let attr = t.operators.iter().skip(1).find_map(|op| match op.value() {
+                    TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                    _ => None,
+                });
+                if marks.resource_read_is_sensitive(&key, attr) {
+                    let mut parts = Vec::new();
+                    if let Some(attrs) = marks.attrs(&key) {
+                        super::sensitive::attr_values(&value, attrs, &mut parts);
+                    }
+                    self.sensitive = true;
+                    self.secrets.extend(parts);
+                }
+            }
+        }
+        Ok((value, used))
+    }
+
+    fn lookup(&self, root: &str, t: &hcl_edit::expr::Traversal) -> Result<(Value, usize)> {
         let first = t.operators.first().and_then(|op| match op.value() {
             TraversalOperator::GetAttr(a) => Some(a.as_str()),
             _ => None,

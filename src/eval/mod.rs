@@ -19,12 +19,12 @@ use crate::config::{Config, Resource};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{Node, ResourceGraph};
 use crate::value::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use convert::{Mismatch, convert};
 pub use expr::Ctx;
 pub use resource::{computed_value, resource_config};
-pub use sensitive::scrub;
+pub use sensitive::{Marks, SENSITIVE, scrub};
 pub use variables::{
     Given, Inputs, Origin, Raw, check_given, evaluate_variable, missing, variable_value,
 };
@@ -38,17 +38,32 @@ pub struct Env {
     pub resources: HashMap<String, Value>,
     pub path_module: String,
     pub path_cwd: String,
+    /// Which of the values above are sensitive.
+    pub sensitive: Marks,
 }
 
 impl Env {
     /// An empty environment for `config`, with `path.module` and `path.cwd` set.
     pub fn for_config(config: &Config) -> Env {
+        let mut sensitive = Marks::default();
+        for v in config.variables.iter().filter(|v| v.sensitive) {
+            sensitive.mark(format!("var.{}", v.name));
+        }
         Env {
             path_module: config.dir.display().to_string(),
             path_cwd: std::env::current_dir()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            sensitive,
             ..Env::default()
+        }
+    }
+
+    /// Records a resource block's instances' sensitive attributes, so references to them
+    /// are sensitive too.
+    pub fn mark_resource(&mut self, key: &str, instances: &[InstanceValue]) {
+        for i in instances {
+            self.sensitive.mark_attrs(key, i.sensitive.iter().cloned());
         }
     }
 }
@@ -113,6 +128,8 @@ impl Repetition {
 pub struct InstanceValue {
     pub addr: ResourceAddr,
     pub value: Value,
+    /// Top-level attributes configured from sensitive values.
+    pub sensitive: BTreeSet<String>,
 }
 
 /// How a resource block's instances look to references: one object (`TYPE.NAME.id`), a
@@ -179,6 +196,7 @@ pub fn walk(
                         Node::Resource(i) => i,
                         _ => unreachable!("resource values come from resource nodes"),
                     }];
+                    env.mark_resource(&res.key(), &instances);
                     let mut seen = Vec::with_capacity(instances.len());
                     for i in instances {
                         let v = hook.resource(config, res, &i.addr, i.value)?;
@@ -212,7 +230,8 @@ pub fn walk(
 #[derive(Debug, Clone)]
 pub enum NodeValue {
     Var(String, Value),
-    Local(String, Value),
+    /// A local value, and whether it is sensitive.
+    Local(String, Value, bool),
     Provider(ProviderSettings),
     /// Each instance's configured attributes (see [`resource_config`]), in key order.
     Resource(Shape, Vec<InstanceValue>),
@@ -225,7 +244,10 @@ pub fn store(env: &mut Env, provider: &mut ProviderSettings, value: NodeValue) {
         NodeValue::Var(n, v) => {
             env.vars.insert(n, v);
         }
-        NodeValue::Local(n, v) => {
+        NodeValue::Local(n, v, sensitive) => {
+            if sensitive {
+                env.sensitive.mark(format!("local.{n}"));
+            }
             env.locals.insert(n, v);
         }
         NodeValue::Provider(p) => *provider = p,
@@ -249,8 +271,8 @@ pub fn eval_node(
         ),
         Node::Local(i) => {
             let local = &config.locals[i];
-            let v = Ctx::new(env, local.expr.file).eval(&local.expr.expr)?;
-            NodeValue::Local(local.name.clone(), v)
+            let (v, sensitive) = Ctx::new(env, local.expr.file).eval_marked(&local.expr.expr)?;
+            NodeValue::Local(local.name.clone(), v, sensitive)
         }
         Node::Provider(i) => {
             NodeValue::Provider(resource::provider_settings(&config.providers[i], env)?)
@@ -263,8 +285,19 @@ pub fn eval_node(
             for rep in &reps {
                 let mut addr = ResourceAddr::new(&res.type_, &res.name);
                 addr.key = rep.as_ref().map(Repetition::key);
-                match resource_config(config, res, &addr, env, provider, rep.as_ref()) {
-                    Ok(value) => instances.push(InstanceValue { addr, value }),
+                match resource::resource_config_marked(
+                    config,
+                    res,
+                    &addr,
+                    env,
+                    provider,
+                    rep.as_ref(),
+                ) {
+                    Ok((value, sensitive)) => instances.push(InstanceValue {
+                        addr,
+                        value,
+                        sensitive,
+                    }),
                     Err(d) => diags.extend(d),
                 }
                 // One instance's errors are usually every instance's: report them once.
@@ -276,7 +309,17 @@ pub fn eval_node(
         }
         Node::Output(i) => {
             let out = &config.outputs[i];
-            let v = Ctx::new(env, out.value.file).eval(&out.value.expr)?;
+            let (v, sensitive) = Ctx::new(env, out.value.file).eval_marked(&out.value.expr)?;
+            if sensitive && !out.sensitive {
+                return Err(Diagnostic::error(format!(
+                    "output \"{}\" refers to sensitive values",
+                    out.name
+                ))
+                .at(out.span.clone())
+                .label("derived from a sensitive value")
+                .help("an output holding sensitive data must say so, to confirm the intent: add sensitive = true to the output block (it is then shown as (sensitive value))")
+                .into());
+            }
             NodeValue::Output(out.name.clone(), v)
         }
     })
@@ -307,7 +350,8 @@ fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetitio
         .into()
     };
     if let Some(e) = &res.count {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        let mut ctx = Ctx::new(env, e.file);
+        let v = ctx.eval(&e.expr)?;
         let n = match v {
             Value::Unknown => return Err(unknown("count", e)),
             Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
@@ -315,7 +359,7 @@ fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetitio
                 return Err(Diagnostic::error(format!(
                     "count of {} must be a whole number of zero or more, got {}",
                     res.key(),
-                    other.to_hcl()
+                    ctx.scrub(&other.to_hcl())
                 ))
                 .at(e.span())
                 .into());
@@ -327,7 +371,17 @@ fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetitio
         ));
     }
     if let Some(e) = &res.for_each {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        let (v, sensitive) = Ctx::new(env, e.file).eval_marked(&e.expr)?;
+        if sensitive {
+            // Instance keys appear in every address, plan and log line.
+            return Err(Diagnostic::error(format!(
+                "the for_each of {} is derived from a sensitive value",
+                res.key()
+            ))
+            .at(e.span())
+            .help("instance keys are shown in every plan and address, so they cannot be secret; use nonsensitive keys (for_each over names, look secrets up inside)")
+            .into());
+        }
         // A map's keys are always known; its values may be unknown until apply.
         let unknown_keys = match &v {
             Value::Unknown => true,

@@ -4,12 +4,13 @@ use super::{Ctx, Env, ProviderSettings, Repetition};
 use crate::addr::ResourceAddr;
 use crate::config::{Config, ProviderBlock, Resource, attr_span, block_header_span, span_of};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::eval::SENSITIVE;
 use crate::providers::schema::{Attr, BlockType, Mode, Ty};
 use crate::providers::{schema, supported_types};
 use crate::value::{Value, format_number};
 use hcl_edit::Span as _;
 use hcl_edit::structure::Body;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Tag keys keel puts on everything it creates.
 pub const TAG_STACK: &str = "keel:stack";
@@ -25,6 +26,19 @@ pub fn resource_config(
     provider: &ProviderSettings,
     repetition: Option<&Repetition>,
 ) -> Result<Value, Diagnostics> {
+    resource_config_marked(config, res, addr, env, provider, repetition).map(|(v, _)| v)
+}
+
+/// [`resource_config`], and the top-level attributes whose values are sensitive (set
+/// from a sensitive value, or a block with such an attribute inside).
+pub fn resource_config_marked(
+    config: &Config,
+    res: &Resource,
+    addr: &ResourceAddr,
+    env: &Env,
+    provider: &ProviderSettings,
+    repetition: Option<&Repetition>,
+) -> Result<(Value, BTreeSet<String>), Diagnostics> {
     let Some(schema) = schema(&res.type_) else {
         let supported = supported_types();
         let mut d = Diagnostic::error(format!(
@@ -43,6 +57,7 @@ pub fn resource_config(
         return Err(d.into());
     };
     let mut diags = Diagnostics::default();
+    let mut sensitive = BTreeSet::new();
     let mut map = eval_body(
         &res.body,
         res.file,
@@ -53,7 +68,11 @@ pub fn resource_config(
         env,
         repetition,
         &mut diags,
+        &mut sensitive,
     );
+    if sensitive.contains("tags") {
+        sensitive.insert("tags_all".to_string());
+    }
     if schema.taggable {
         let tags = map.get("tags").cloned().unwrap_or(Value::Null);
         if let Some(m) = tags.as_map()
@@ -96,7 +115,7 @@ pub fn resource_config(
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(Value::Map(map))
+    Ok((Value::Map(map), sensitive))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,6 +129,7 @@ fn eval_body(
     env: &Env,
     repetition: Option<&Repetition>,
     diags: &mut Diagnostics,
+    sensitive: &mut BTreeSet<String>,
 ) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     let names = || {
@@ -153,19 +173,25 @@ fn eval_body(
             );
             continue;
         }
-        match Ctx::new(env, file)
-            .with_repetition(repetition)
-            .eval(&attr.value)
-        {
-            Ok(v) => match coerce(v, schema.ty) {
-                Ok(v) => {
-                    map.insert(key.to_string(), v);
+        let mut ctx = Ctx::new(env, file).with_repetition(repetition);
+        match ctx.eval(&attr.value) {
+            Ok(v) => {
+                if ctx.is_sensitive() {
+                    sensitive.insert(key.to_string());
                 }
-                Err(msg) => diags.push(
-                    Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                match coerce(v, schema.ty) {
+                    Ok(v) => {
+                        map.insert(key.to_string(), v);
+                    }
+                    Err(msg) => diags.push(
+                        Diagnostic::error(format!(
+                            "\"{key}\" in {what}: {}",
+                            ctx.scrub(&msg).replace("\"(sensitive value)\"", SENSITIVE)
+                        ))
                         .at(span_of(file, attr.value.span())),
-                ),
-            },
+                    ),
+                }
+            }
             Err(d) => diags.push(d),
         }
     }
@@ -173,6 +199,7 @@ fn eval_body(
         let key = block.ident.as_str();
         match blocks.iter().find(|b| b.name == key) {
             Some(bt) => {
+                let mut inner_sensitive = BTreeSet::new();
                 let inner = eval_body(
                     &block.body,
                     file,
@@ -183,7 +210,11 @@ fn eval_body(
                     env,
                     repetition,
                     diags,
+                    &mut inner_sensitive,
                 );
+                if !inner_sensitive.is_empty() {
+                    sensitive.insert(key.to_string());
+                }
                 let list = map
                     .entry(key.to_string())
                     .or_insert_with(|| Value::List(vec![]));
@@ -300,7 +331,7 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
             ),
         },
         (ty, v) => Err(format!(
-            "expected {}, got {} {}",
+            "expected {}, got {}",
             match ty {
                 Ty::String => "a string",
                 Ty::Bool => "true or false",
@@ -309,12 +340,8 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
                 Ty::StringList | Ty::StringSet => "a list of strings",
                 Ty::Policy => "a JSON policy document",
             },
-            match v {
-                Value::List(_) | Value::Map(_) => "a",
-                _ => "",
-            },
             if matches!(v, Value::List(_) | Value::Map(_)) {
-                v.type_name().to_string()
+                format!("a {}", v.type_name())
             } else {
                 v.to_hcl()
             },

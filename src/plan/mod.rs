@@ -17,7 +17,7 @@ use crate::graph::{Node, ResourceGraph};
 use crate::providers::schema;
 use crate::state::State;
 use crate::value::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What happens to one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,9 @@ pub struct Plan {
     pub outputs: BTreeMap<String, Value>,
     /// Outputs whose declaration says `sensitive = true`.
     pub sensitive_outputs: HashSet<String>,
+    /// Attributes whose values are sensitive, by address: set from sensitive values now,
+    /// or recorded as sensitive in state. Every renderer hides them.
+    pub sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>>,
     /// Outputs that differ from what state recorded: name -> (recorded, planned).
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
 }
@@ -303,6 +306,7 @@ pub fn plan(
     let mut changes = Vec::new();
     let mut outputs = BTreeMap::new();
     let mut declared: HashMap<String, &Resource> = HashMap::new();
+    let mut marks = eval::Marks::default();
     if !destroy {
         let mut planner = Planner {
             state,
@@ -314,6 +318,7 @@ pub fn plan(
         planner.diags.into_result()?;
         changes = planner.changes;
         outputs = walked.outputs;
+        marks = walked.env.sensitive;
         for r in &config.resources {
             declared.insert(r.key(), r);
         }
@@ -392,6 +397,19 @@ pub fn plan(
         steps.push(Step::Delete { change: i });
     }
 
+    let mut sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>> = BTreeMap::new();
+    for c in &changes {
+        let mut set: BTreeSet<String> = marks
+            .attrs(&format!("{}.{}", c.addr.type_, c.addr.name))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(r) = state.resources.get(&c.addr) {
+            set.extend(r.sensitive_attributes.iter().cloned());
+        }
+        if !set.is_empty() {
+            sensitive_attrs.insert(c.addr.clone(), set);
+        }
+    }
     let sensitive_outputs = config
         .outputs
         .iter()
@@ -423,6 +441,7 @@ pub fn plan(
         steps,
         outputs,
         sensitive_outputs,
+        sensitive_attrs,
     })
 }
 

@@ -7,7 +7,71 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 
+use crate::eval::SENSITIVE;
+use crate::plan::{Change, Plan};
 use crate::value::Value;
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+/// `c` with the attributes the plan marks sensitive replaced by "(sensitive value)",
+/// before and after: what every plan renderer draws.
+pub(crate) fn masked<'a>(plan: &Plan, c: &'a Change) -> Cow<'a, Change> {
+    let Some(marks) = plan.sensitive_attrs.get(&c.addr) else {
+        return Cow::Borrowed(c);
+    };
+    let mut c = c.clone();
+    let hide = |v: &mut Value| {
+        if let Value::Map(m) = v {
+            for (k, x) in m.iter_mut() {
+                if marks.contains(k) {
+                    *x = mask(x);
+                }
+            }
+        }
+    };
+    if let Some(b) = &mut c.before {
+        hide(b);
+    }
+    hide(&mut c.after);
+    hide(&mut c.config);
+    for a in &mut c.attrs {
+        if marks.contains(&a.name) {
+            a.before = mask(&a.before);
+            a.after = mask(&a.after);
+        }
+    }
+    Cow::Owned(c)
+}
+
+/// The sensitive attributes of a change, for renderers that say which they hid.
+pub(crate) fn marks<'a>(plan: &'a Plan, c: &Change) -> Option<&'a BTreeSet<String>> {
+    plan.sensitive_attrs.get(&c.addr)
+}
+
+/// A sensitive value as shown: null and unknown stay what they are (they reveal nothing),
+/// nested blocks keep their shape with every value hidden, anything else is hidden whole.
+fn mask(v: &Value) -> Value {
+    match v {
+        Value::Null | Value::Unknown => v.clone(),
+        Value::List(items) if !items.is_empty() && items.iter().all(|i| i.as_map().is_some()) => {
+            Value::List(
+                items
+                    .iter()
+                    .map(|i| {
+                        Value::Map(
+                            i.as_map()
+                                .into_iter()
+                                .flatten()
+                                .map(|(k, x)| (k.clone(), mask(x)))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+        _ => Value::str(SENSITIVE),
+    }
+}
 
 /// Hides sensitive values: any rendered value that contains one of them is replaced.
 #[derive(Debug, Clone, Default)]
@@ -22,6 +86,60 @@ impl Redactor {
         Redactor {
             secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
         }
+    }
+
+    /// Also hides every string found in these values (the configured values of sensitive
+    /// attributes, sensitive outputs), so they stay out of progress lines and cloud errors.
+    pub fn with_values<'a>(mut self, values: impl IntoIterator<Item = &'a Value>) -> Redactor {
+        fn leaves(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::List(items) => items.iter().for_each(|i| leaves(i, out)),
+                Value::Map(m) => m.values().for_each(|i| leaves(i, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        values.into_iter().for_each(|v| leaves(v, &mut found));
+        self.secrets
+            .extend(found.into_iter().filter(|s| s.len() >= 4 && s != SENSITIVE));
+        self
+    }
+
+    /// Every sensitive value a plan holds: marked attributes' configured values and the
+    /// values of sensitive outputs.
+    pub fn with_plan(self, plan: &Plan) -> Redactor {
+        let mut values = Vec::new();
+        for c in &plan.changes {
+            if let Some(marks) = plan.sensitive_attrs.get(&c.addr) {
+                for v in [Some(&c.config), Some(&c.after), c.before.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(m) = v.as_map() {
+                        values.extend(marks.iter().filter_map(|k| m.get(k)));
+                    }
+                }
+            }
+        }
+        values.extend(
+            plan.outputs
+                .iter()
+                .filter(|(k, _)| plan.sensitive_outputs.contains(*k))
+                .map(|(_, v)| v),
+        );
+        self.with_values(values)
+    }
+
+    /// Free text (a progress line, an error from the cloud) with every secret replaced.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        let mut secrets: Vec<&String> = self.secrets.iter().filter(|s| s.len() >= 4).collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for s in secrets {
+            out = out.replace(s.as_str(), SENSITIVE);
+        }
+        out
     }
 
     /// The value as HCL, or "(sensitive value)".
@@ -50,13 +168,14 @@ impl Redactor {
     }
 
     fn hides(&self, text: &str) -> bool {
-        self.secrets.iter().any(|s| {
-            if s.len() >= 4 {
-                text.contains(s.as_str())
-            } else {
-                text.trim_matches('"') == s
-            }
-        })
+        text.contains(SENSITIVE)
+            || self.secrets.iter().any(|s| {
+                if s.len() >= 4 {
+                    text.contains(s.as_str())
+                } else {
+                    text.trim_matches('"') == s
+                }
+            })
     }
 }
 

@@ -14,4 +14,5 @@ mod repetition;
 mod report;
 mod s3;
 mod security_group;
+mod sensitive;
 mod variables;
