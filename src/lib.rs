@@ -25,6 +25,7 @@ pub mod config;
 pub mod diag;
 pub mod drift;
 pub mod eval;
+pub mod format;
 pub mod graph;
 pub mod plan;
 pub mod providers;

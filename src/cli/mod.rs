@@ -4,11 +4,14 @@
 
 mod apply;
 mod drift;
+mod fmt;
+mod graph;
 mod output;
 mod plan;
 mod prompt;
 mod show;
 mod stack;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -118,6 +121,12 @@ pub enum Command {
     Drift(drift::Args),
     /// Show a plan saved with keel plan -out FILE.
     Show(show::Args),
+    /// Check the stack without state, a cloud or variable values.
+    Validate(validate::Args),
+    /// Print the resource graph as Graphviz DOT (or SVG with --format svg).
+    Graph(graph::Args),
+    /// Rewrite .hcl, .tf and .tfvars files in the canonical layout (as terraform fmt).
+    Fmt(fmt::Args),
 }
 
 impl Command {
@@ -127,7 +136,7 @@ impl Command {
             Command::Apply(a) | Command::Destroy(a) => Some(&mut a.stack),
             Command::Output(a) => Some(&mut a.stack),
             Command::Drift(a) => Some(&mut a.stack),
-            Command::Show(_) => None,
+            Command::Show(_) | Command::Validate(_) | Command::Graph(_) | Command::Fmt(_) => None,
         }
     }
 }
@@ -163,6 +172,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Output(args) => output::exec(args),
         Command::Show(args) => show::exec(args),
         Command::Drift(args) => drift::exec(args),
+        Command::Validate(args) => validate::exec(args),
+        Command::Graph(args) => graph::exec(args),
+        Command::Fmt(args) => fmt::exec(args),
     };
     match result {
         Ok(code) => code,

@@ -274,12 +274,14 @@ pub fn eval_node(
             let (v, sensitive) = Ctx::new(env, local.expr.file).eval_marked(&local.expr.expr)?;
             NodeValue::Local(local.name.clone(), v, sensitive)
         }
-        Node::Provider(i) => {
-            NodeValue::Provider(resource::provider_settings(&config.providers[i], env)?)
-        }
+        Node::Provider(i) => NodeValue::Provider(resource::provider_settings(
+            &config.providers[i],
+            env,
+            inputs.unknown_when_missing,
+        )?),
         Node::Resource(i) => {
             let res = &config.resources[i];
-            let (shape, reps) = repetitions(res, env)?;
+            let (shape, reps) = repetitions(res, env, inputs.unknown_when_missing)?;
             let mut diags = Diagnostics::default();
             let mut instances = Vec::with_capacity(reps.len());
             for rep in &reps {
@@ -326,7 +328,13 @@ pub fn eval_node(
 }
 
 /// Evaluates `count` / `for_each`: which instances a resource block has.
-fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetition>>), Diagnostics> {
+/// `validating` (keel validate, where variables may be unknown): a count or for_each that
+/// is unknown gives one stand-in instance, so its body is still checked.
+fn repetitions(
+    res: &Resource,
+    env: &Env,
+    validating: bool,
+) -> Result<(Shape, Vec<Option<Repetition>>), Diagnostics> {
     let unknown = |what: &str, e: &crate::config::Expr| -> Diagnostics {
         let names: Vec<String> = refs::references(e)
             .into_iter()
@@ -353,6 +361,7 @@ fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetitio
         let mut ctx = Ctx::new(env, e.file);
         let v = ctx.eval(&e.expr)?;
         let n = match v {
+            Value::Unknown if validating => 1,
             Value::Unknown => return Err(unknown("count", e)),
             Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
             other => {
@@ -388,6 +397,13 @@ fn repetitions(res: &Resource, env: &Env) -> Result<(Shape, Vec<Option<Repetitio
             Value::List(items) => items.iter().any(Value::has_unknown),
             _ => false,
         };
+        if unknown_keys && validating {
+            let each = Repetition::Each {
+                key: String::new(),
+                value: Value::Unknown,
+            };
+            return Ok((Shape::Map, vec![Some(each)]));
+        }
         if unknown_keys {
             return Err(unknown("for_each", e));
         }
@@ -459,6 +475,21 @@ impl Hook for Unplanned {
             config: value.clone(),
         });
         Ok(computed_value(&resource.type_, &value, None))
+    }
+}
+
+/// `keel validate`: evaluates everything that can be known without state, a cloud or
+/// variable values (a variable with no value is unknown), and returns every problem:
+/// syntax aside, unsupported types and arguments, type mismatches, bad references,
+/// failed validation rules of the values that are known.
+pub fn validate(config: &Config, graph: &ResourceGraph, inputs: &Inputs) -> Diagnostics {
+    let inputs = Inputs {
+        unknown_when_missing: true,
+        ..inputs.clone()
+    };
+    match evaluate(config, graph, &inputs) {
+        Ok(_) => Diagnostics::default(),
+        Err(d) => d,
     }
 }
 

@@ -375,8 +375,13 @@ pub fn computed_value(type_: &str, config: &Value, prior: Option<&Value>) -> Val
     Value::Map(map)
 }
 
-/// Evaluates `provider "aws" { ... }`.
-pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSettings, Diagnostics> {
+/// Evaluates `provider "aws" { ... }`. `lenient` (keel validate, where variables without
+/// a value are unknown) treats unknown settings as unset instead of an error.
+pub fn provider_settings(
+    p: &ProviderBlock,
+    env: &Env,
+    lenient: bool,
+) -> Result<ProviderSettings, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut out = ProviderSettings::default();
     if p.name != "aws" {
@@ -391,6 +396,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
         match Ctx::new(env, p.file).eval(expr) {
             Ok(Value::String(s)) => Some(s),
             Ok(Value::Null) => None,
+            Ok(Value::Unknown) if lenient => None,
             Ok(other) => {
                 diags.push(
                     Diagnostic::error(format!("expected a string, got {}", other.to_hcl()))
@@ -410,6 +416,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
             "endpoint" => out.endpoint = string(&attr.value, &mut diags),
             "s3_use_path_style" => match Ctx::new(env, p.file).eval(&attr.value) {
                 Ok(Value::Bool(b)) => out.s3_use_path_style = Some(b),
+                Ok(Value::Unknown) if lenient => {}
                 Ok(_) => diags.push(Diagnostic::error("s3_use_path_style must be true or false").at(attr_span(p.file, attr))),
                 Err(d) => diags.push(d),
             },
@@ -443,6 +450,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
                                     Value::String(s) => {
                                         out.default_tags.insert(k, s);
                                     }
+                                    Value::Unknown if lenient => {}
                                     other => diags.push(
                                         Diagnostic::error(format!(
                                             "default tag \"{k}\" must be a known string, got {}",
@@ -453,6 +461,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
                                 }
                             }
                         }
+                        Ok(Value::Unknown) if lenient => {}
                         Ok(other) => diags.push(
                             Diagnostic::error(format!(
                                 "default_tags.tags must be a map, got {}",

@@ -2,6 +2,7 @@
 //! terminal one lives in [`human`]. Every renderer goes through a [`Redactor`], so a
 //! sensitive value never reaches the screen, a PR comment or a log.
 
+pub mod diagnostics;
 pub mod drift;
 pub mod human;
 pub mod json;

@@ -15,4 +15,5 @@ mod report;
 mod s3;
 mod security_group;
 mod sensitive;
+mod tooling;
 mod variables;
