@@ -276,7 +276,12 @@ async fn walk<P: Provider>(
         let resource = &config.resources[ri];
         env.mark_resource(&resource.key(), &instances);
         let mut seen = Vec::with_capacity(instances.len());
-        for eval::InstanceValue { addr, value, .. } in instances {
+        for eval::InstanceValue {
+            addr,
+            value,
+            sensitive,
+        } in instances
+        {
             let Some(ci) = plan.changes.iter().position(|c| c.addr == addr) else {
                 return Err(ApplyError::Eval(format!(
                     "{addr} is in the configuration but not in the plan; run keel plan again"
@@ -306,11 +311,8 @@ async fn walk<P: Provider>(
                     id,
                     attributes: value.to_json(),
                     dependencies: change.dependencies.clone(),
-                    sensitive_attributes: plan
-                        .sensitive_attrs
-                        .get(&addr)
-                        .map(|s| s.iter().cloned().collect())
-                        .unwrap_or_default(),
+                    // What the configuration marks now, as Terraform records it.
+                    sensitive_attributes: sensitive.iter().cloned().collect(),
                 }
             };
             let start = Instant::now();

@@ -18,8 +18,9 @@ use std::path::Path;
 pub struct Inputs {
     /// `-var`, `-var-file` and prompt answers, in order.
     pub given: Vec<Given>,
-    /// From the environment, as text (`KEEL_VAR_` wins over `TF_VAR_`).
-    pub env: BTreeMap<String, String>,
+    /// From the environment: variable name -> (text, the environment variable it came
+    /// from). `KEEL_VAR_` wins over `TF_VAR_`.
+    pub env: BTreeMap<String, (String, String)>,
     /// `keel validate`: a variable that has no value is unknown instead of an error.
     pub unknown_when_missing: bool,
 }
@@ -92,7 +93,7 @@ impl Inputs {
         for prefix in ["TF_VAR_", "KEEL_VAR_"] {
             for (k, v) in std::env::vars() {
                 if let Some(name) = k.strip_prefix(prefix) {
-                    env.insert(name.to_string(), v);
+                    env.insert(name.to_string(), (v, k.clone()));
                 }
             }
         }
@@ -143,21 +144,17 @@ impl Inputs {
 }
 
 /// Where variable `var` gets its value, if anywhere but its default.
-fn source<'a>(config: &'a Config, var: &Variable, inputs: &'a Inputs) -> Option<(Raw, Origin)> {
+fn source(config: &Config, var: &Variable, inputs: &Inputs) -> Option<(Raw, Origin)> {
     if let Some(g) = inputs.given.iter().rev().find(|g| g.name == var.name) {
         return Some((g.value.clone(), g.origin.clone()));
     }
     if let Some(a) = config.tfvars.iter().rev().find(|a| a.name == var.name) {
         return Some((Raw::Assigned(a.value.clone()), Origin::File(a.span.clone())));
     }
-    inputs.env.get(&var.name).map(|v| {
-        let from = if std::env::var_os(format!("KEEL_VAR_{}", var.name)).is_some() {
-            format!("KEEL_VAR_{}", var.name)
-        } else {
-            format!("TF_VAR_{}", var.name)
-        };
-        (Raw::Text(v.clone()), Origin::Env(from))
-    })
+    inputs
+        .env
+        .get(&var.name)
+        .map(|(v, from)| (Raw::Text(v.clone()), Origin::Env(from.clone())))
 }
 
 /// The variables that have no value from anywhere and no default: the ones to ask for.
