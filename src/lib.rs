@@ -15,8 +15,9 @@
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only
-//! code that calls a cloud), [`state`] (the recorded truth, locked and written atomically)
-//! and [`cli`] (the `keel` command).
+//! code that calls a cloud), [`state`] (the recorded truth, locked and written atomically),
+//! [`format`] (`keel fmt`: source -> canonical layout, outside the pipeline) and [`cli`]
+//! (the `keel` command).
 
 pub mod addr;
 pub mod apply;
