@@ -412,4 +412,6 @@ pub fn evaluate(
 }
 
 #[cfg(test)]
+mod module_lang_tests;
+#[cfg(test)]
 mod module_tests;

@@ -14,6 +14,7 @@ mod import;
 mod inputs;
 mod isolated_vpc;
 mod kms;
+mod module_language;
 mod modules;
 mod network;
 mod refresh;
