@@ -276,6 +276,42 @@ output "token" {
 }
 
 #[test]
+fn a_for_over_module_instances_marks_only_what_reads_a_sensitive_output() {
+    let errors = evaluate_stack(
+        r#"
+module "net" {
+  source   = "../modules/net"
+  for_each = toset(["a", "b"])
+  cidr     = "10.0.0.0/16"
+}
+
+output "names" {
+  value = { for k, m in module.net : k => m.name }
+}
+
+output "tokens" {
+  value = { for k, m in module.net : k => m.token }
+}
+
+output "whole" {
+  value = [for m in module.net : m]
+}
+"#,
+    )
+    .expect_err("refused");
+    let mut errors = errors;
+    errors.sort();
+    assert_eq!(
+        errors,
+        [
+            "stack/main.hcl:12:1: output \"tokens\" refers to sensitive values",
+            "stack/main.hcl:16:1: output \"whole\" refers to sensitive values",
+        ],
+        "{errors:#?}"
+    );
+}
+
+#[test]
 fn bad_module_repetition_and_each_outside_for_each_are_pointed_at() {
     let errors = evaluate_stack(
         r#"
