@@ -16,6 +16,8 @@ pub struct AttrDrift {
     pub name: String,
     pub recorded: Value,
     pub actual: Value,
+    /// State recorded the attribute as sensitive: reports hide both values.
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +117,7 @@ pub fn compare(
                 name: k.clone(),
                 recorded: b.get(k).clone(),
                 actual: a.get(k).clone(),
+                sensitive: before.sensitive_attributes.contains(k),
             })
             .collect();
         if !attrs.is_empty() {
@@ -176,6 +179,7 @@ mod tests {
                     id: id.to_string(),
                     attributes: attrs.clone(),
                     dependencies: vec![],
+                    sensitive_attributes: vec![],
                 },
             );
         }

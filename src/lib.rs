@@ -22,7 +22,8 @@
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only
 //! code that calls a cloud), [`state`] (the recorded truth: locked, written after every
 //! operation, kept in a local file or S3, optionally encrypted), [`import`] (cloud objects
-//! and Terraform state brought under keel) and [`cli`] (the `keel` command).
+//! and Terraform state brought under keel), [`format`] (`keel fmt`: source -> canonical
+//! layout, outside the pipeline) and [`cli`] (the `keel` command).
 
 pub mod addr;
 pub mod apply;
@@ -31,6 +32,7 @@ pub mod config;
 pub mod diag;
 pub mod drift;
 pub mod eval;
+pub mod format;
 pub mod graph;
 pub mod import;
 pub mod plan;

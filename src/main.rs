@@ -1,6 +1,5 @@
 //! The `keel` binary: parses arguments and hands over to [`keel::cli`].
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -12,6 +11,6 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = keel::cli::normalize_args(std::env::args_os());
-    let cli = keel::cli::Cli::parse_from(args);
+    let cli = keel::cli::parse(args);
     keel::cli::run(cli)
 }

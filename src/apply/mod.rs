@@ -56,8 +56,6 @@ pub struct ApplyReport {
     /// Expressions that could not be evaluated once their inputs were known.
     pub diagnostics: Option<Diagnostics>,
     pub outputs: BTreeMap<String, Value>,
-    /// Known values of modules' sensitive variables and outputs.
-    pub secrets: Vec<String>,
 }
 
 impl ApplyReport {
@@ -172,9 +170,9 @@ pub async fn apply<P: Provider>(
                 k.clone(),
                 OutputState {
                     value: v.to_json(),
-                    // An output built from a module's sensitive value is sensitive too.
-                    sensitive: plan.sensitive_outputs.contains(k)
-                        || report.secrets.iter().any(|s| holds(v, s)),
+                    // An output built from a sensitive value must be declared so, or
+                    // evaluation refuses it.
+                    sensitive: plan.sensitive_outputs.contains(k),
                 },
             )
         })
@@ -312,6 +310,8 @@ async fn walk<P: Provider>(
                     id,
                     attributes: value.to_json(),
                     dependencies: change.dependencies.clone(),
+                    // What the configuration marks now, as Terraform records it.
+                    sensitive_attributes: instance.sensitive.iter().cloned().collect(),
                 }
             };
             let start = Instant::now();
@@ -380,18 +380,7 @@ async fn walk<P: Provider>(
         envs.store(config, node, NodeValue::Resource(shape, seen));
     }
     report.outputs = std::mem::take(&mut envs.outputs);
-    report.secrets = std::mem::take(&mut envs.secrets);
     Ok(true)
-}
-
-/// True when `v` holds the string `secret` anywhere inside it.
-fn holds(v: &Value, secret: &str) -> bool {
-    match v {
-        Value::String(s) => s.contains(secret),
-        Value::List(items) => items.iter().any(|i| holds(i, secret)),
-        Value::Map(m) => m.values().any(|i| holds(i, secret)),
-        _ => false,
-    }
 }
 
 /// The first path where a value known at plan time differs from the one apply evaluated.

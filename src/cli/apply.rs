@@ -31,7 +31,8 @@ pub struct Args {
 }
 
 pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
-    let stack = Stack::load(&args.stack)?;
+    let mut stack = Stack::load(&args.stack)?;
+    stack.ask_for_missing(&args.stack)?;
     let redact = stack.redactor();
     if args.refresh_only {
         if destroy {
@@ -49,7 +50,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         args.refresh.then_some(&providers),
         true,
     )?;
-    let redact = redact.with(plan.secrets.iter().cloned());
+    let redact = redact.with_plan(&plan);
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
@@ -73,7 +74,8 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
             state: &mut state,
         };
         let mut progress = |line: String| {
-            println!("{line}");
+            // Cloud errors can echo what was sent; no secret reaches the terminal or a log.
+            println!("{}", redact.text(&line));
             let _ = std::io::stdout().flush();
         };
         apply::apply(
@@ -91,7 +93,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     if let Some(diags) = report.diagnostics {
         return Err(stack.fail(diags));
     }
-    print!("{}", human::apply_summary(&report, destroy));
+    print!("{}", redact.text(&human::apply_summary(&report, destroy)));
     if report.failure.is_some() {
         return Ok(ExitCode::from(1));
     }
@@ -122,7 +124,7 @@ fn refresh_only(
         )));
     };
     let providers = stack.connect()?;
-    let mut progress = |line: String| println!("{line}");
+    let mut progress = |line: String| println!("{}", redact.text(&line));
     let mut refreshed = stack
         .runtime
         .block_on(refresh::refresh(&state, &providers, &mut progress))

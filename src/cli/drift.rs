@@ -33,7 +33,8 @@ pub struct Args {
 pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     let started = Instant::now();
     let format = if args.json { Format::Json } else { args.format };
-    let stack = Stack::load(&args.stack)?;
+    let mut stack = Stack::load(&args.stack)?;
+    stack.ask_for_missing(&args.stack)?;
     let lock = stack.lock("drift")?;
     let Some(state) = stack.read_state()? else {
         return Err(Failure::Message(format!(

@@ -4,14 +4,18 @@
 
 mod apply;
 mod drift;
+mod fmt;
 mod force_unlock;
+mod graph;
 mod import;
 mod init;
 mod output;
 mod plan;
+mod prompt;
 mod show;
 mod stack;
 mod state;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -37,15 +41,74 @@ pub struct StackArgs {
     /// The stack directory (its *.hcl / *.tf files).
     #[arg(default_value = ".")]
     pub dir: std::path::PathBuf,
-    /// Set a variable: -var name=value (repeatable).
+    /// Set a variable: -var name=value (repeatable; later ones win).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Read variable values from a .tfvars or .tfvars.json file (repeatable; -var and
+    /// -var-file apply in the order given, later ones winning).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<std::path::PathBuf>,
+    /// Ask for required variables that have no value when standard input is a terminal
+    /// (-input=false never asks).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub input: bool,
+    /// The order -var and -var-file were given in (filled in by [`parse`]).
+    #[arg(skip)]
+    pub order: Vec<InputArg>,
     /// The state file to use instead of the stack's default.
     #[arg(long = "state", value_name = "PATH")]
     pub state: Option<std::path::PathBuf>,
     /// Plain output without colour.
     #[arg(long = "no-color")]
     pub no_color: bool,
+}
+
+/// One `-var` or `-var-file`, by its index in [`StackArgs::vars`] / [`StackArgs::var_files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputArg {
+    Var(usize),
+    File(usize),
+}
+
+impl StackArgs {
+    /// `-var` and `-var-file` in command-line order; when the order is unknown (arguments
+    /// built in code), files first, then `-var`s.
+    pub fn inputs_in_order(&self) -> Vec<InputArg> {
+        if self.order.len() == self.vars.len() + self.var_files.len() {
+            return self.order.clone();
+        }
+        (0..self.var_files.len())
+            .map(InputArg::File)
+            .chain((0..self.vars.len()).map(InputArg::Var))
+            .collect()
+    }
+}
+
+/// Parses the command line, recording the order of `-var` and `-var-file` (clap keeps
+/// each list in order, but not their order relative to each other).
+pub fn parse(args: Vec<OsString>) -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches_from(args);
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // `keel state list ...` holds its arguments one subcommand further down.
+    let sub = matches
+        .subcommand()
+        .map(|(name, sub)| match sub.subcommand() {
+            Some((_, inner)) if name == "state" => inner,
+            _ => sub,
+        });
+    if let (Some(sub), Some(stack)) = (sub, cli.command.stack_args_mut()) {
+        let mut order: Vec<(usize, InputArg)> = Vec::new();
+        if let Some(ix) = sub.indices_of("vars") {
+            order.extend(ix.enumerate().map(|(i, at)| (at, InputArg::Var(i))));
+        }
+        if let Some(ix) = sub.indices_of("var_files") {
+            order.extend(ix.enumerate().map(|(i, at)| (at, InputArg::File(i))));
+        }
+        order.sort_by_key(|(at, _)| *at);
+        stack.order = order.into_iter().map(|(_, a)| a).collect();
+    }
+    cli
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -78,6 +141,28 @@ pub enum Command {
     Import(import::Args),
     /// Break a state lock left behind by a keel that died: keel force-unlock LOCK_ID [DIR].
     ForceUnlock(force_unlock::Args),
+    /// Check the stack without state, a cloud or variable values.
+    Validate(validate::Args),
+    /// Print the resource graph as Graphviz DOT (or SVG with --format svg).
+    Graph(graph::Args),
+    /// Rewrite .hcl, .tf and .tfvars files in the canonical layout (as terraform fmt).
+    Fmt(fmt::Args),
+}
+
+impl Command {
+    fn stack_args_mut(&mut self) -> Option<&mut StackArgs> {
+        match self {
+            Command::Plan(a) => Some(&mut a.stack),
+            Command::Apply(a) | Command::Destroy(a) => Some(&mut a.stack),
+            Command::Output(a) => Some(&mut a.stack),
+            Command::Drift(a) => Some(&mut a.stack),
+            Command::Init(a) => Some(&mut a.stack),
+            Command::Import(a) => Some(&mut a.stack),
+            Command::ForceUnlock(a) => Some(&mut a.stack),
+            Command::State(c) => Some(c.stack_args_mut()),
+            Command::Show(_) | Command::Validate(_) | Command::Graph(_) | Command::Fmt(_) => None,
+        }
+    }
 }
 
 /// Accepts `-auto-approve` for `--auto-approve`: Terraform users type single dashes.
@@ -115,6 +200,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::State(command) => state::exec(command),
         Command::Import(args) => import::exec(args),
         Command::ForceUnlock(args) => force_unlock::exec(args),
+        Command::Validate(args) => validate::exec(args),
+        Command::Graph(args) => graph::exec(args),
+        Command::Fmt(args) => fmt::exec(args),
     };
     match result {
         Ok(code) => code,

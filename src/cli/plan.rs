@@ -59,7 +59,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             dir,
             ..args.stack.clone()
         };
-        let stack = Stack::load(&stack_args)?;
+        let mut stack = Stack::load(&stack_args)?;
+        stack.ask_for_missing(&stack_args)?;
         // Refresh progress goes to stderr when stdout carries a document.
         let connected = if args.refresh {
             Some(stack.connect()?)
@@ -73,7 +74,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             connected.as_ref(),
             format == Format::Human,
         )?;
-        let redact = stack.redactor().with(plan.secrets.iter().cloned());
+        let redact = stack.redactor().with_plan(&plan);
         if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty()) {
             save_plan(&stack, &plan, &redact, out)?;
         }

@@ -1,7 +1,7 @@
 //! What every command does first: load the stack, build its graph, find its state (and
 //! start the async runtime that the state backend and the provider share).
 
-use super::StackArgs;
+use super::{InputArg, StackArgs};
 use crate::addr::ProviderAddr;
 use crate::config::{self, Config};
 use crate::diag::{Diagnostics, SourceMap};
@@ -68,8 +68,11 @@ impl Stack {
         let color = !args.no_color
             && std::io::stderr().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
-        let config = config::load(&args.dir)
+        let mut config = config::load(&args.dir)
             .map_err(|(sources, diags)| Failure::Diagnostics(Box::new(sources), diags, color))?;
+        let inputs = read_inputs(&mut config, args).map_err(|diags| {
+            Failure::Diagnostics(Box::new(config.sources.clone()), diags, color)
+        })?;
         let graph = match graph::build(&config) {
             Ok(g) => g,
             Err(diags) => {
@@ -80,7 +83,6 @@ impl Stack {
                 ));
             }
         };
-        let inputs = Inputs::from_env_and_args(&args.vars);
         let settings = settings::resolve(&config, args.state.as_deref()).map_err(|diags| {
             Failure::Diagnostics(Box::new(config.sources.clone()), diags, color)
         })?;
@@ -94,6 +96,27 @@ impl Stack {
             color,
             runtime,
         })
+    }
+
+    /// Asks on the terminal for required variables that have no value, as Terraform does;
+    /// without a terminal (or with -input=false) evaluation reports them instead.
+    pub fn ask_for_missing(&mut self, args: &StackArgs) -> Result<(), Failure> {
+        if !args.input || !std::io::stdin().is_terminal() {
+            return Ok(());
+        }
+        let missing: Vec<(String, Option<String>, bool)> =
+            eval::missing(&self.config, &self.inputs)
+                .into_iter()
+                .map(|v| (v.name.clone(), v.description.clone(), v.sensitive))
+                .collect();
+        for (name, description, sensitive) in missing {
+            let answer =
+                super::prompt::ask(&name, description.as_deref(), sensitive).map_err(|e| {
+                    Failure::Message(format!("cannot read a value for var.{name}: {e}"))
+                })?;
+            self.inputs.add_prompted(&name, answer);
+        }
+        Ok(())
     }
 
     /// The AWS provider, once per provider configuration of the stack (`aws`, `aws.west`).
@@ -117,6 +140,7 @@ impl Stack {
         }
         Ok((providers, desired.providers))
     }
+
     /// Takes the state lock for `operation`.
     pub fn lock(&self, operation: &str) -> Result<StateLock, Failure> {
         Ok(self.runtime.block_on(self.backend.lock(operation))?)
@@ -148,13 +172,21 @@ impl Stack {
         Ok(self.runtime.block_on(self.backend.write(lock, state))?)
     }
 
-    pub fn fail(&self, diags: Diagnostics) -> Failure {
+    /// The problems, ready to print, with any sensitive variable value scrubbed from them.
+    pub fn fail(&self, mut diags: Diagnostics) -> Failure {
+        let redact = self.redactor();
+        for d in &mut diags.items {
+            d.message = redact.text(&d.message);
+            d.help = d.help.as_deref().map(|h| redact.text(h));
+            d.label = d.label.as_deref().map(|l| redact.text(l));
+        }
         Failure::Diagnostics(Box::new(self.config.sources.clone()), diags, self.color)
     }
 
-    /// Hides the values of variables declared `sensitive = true`, and the known values of
-    /// modules' sensitive variables and outputs (a plan adds those known only then: see
-    /// [`Redactor::with`]).
+    /// Hides the values of the stack's variables declared `sensitive = true`: the backstop
+    /// for free text that no mark reaches (errors, progress lines, cloud messages). A plan
+    /// adds the secrets its evaluation found ([`Redactor::with_plan`]); reports of state
+    /// (drift, `state show`) hide what state records in `sensitive_attributes`.
     pub fn redactor(&self) -> Redactor {
         let env = Env::default();
         let secrets = self
@@ -173,18 +205,7 @@ impl Stack {
                     other => Some(other.to_hcl()),
                 }
             });
-        let redactor = Redactor::new(secrets.collect::<Vec<_>>());
-        // Modules' secrets need the whole configuration evaluated: only when there are any.
-        let modules_have_secrets = self.config.modules.iter().skip(1).any(|m| {
-            m.variables.iter().any(|v| v.sensitive) || m.outputs.iter().any(|o| o.sensitive)
-        });
-        if !modules_have_secrets {
-            return redactor;
-        }
-        match eval::evaluate(&self.config, &self.graph, &self.inputs) {
-            Ok(desired) => redactor.with(desired.secrets),
-            Err(_) => redactor,
-        }
+        Redactor::new(secrets.collect::<Vec<_>>())
     }
 }
 
@@ -194,4 +215,24 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Message(format!("cannot start the async runtime: {e}")))
+}
+
+/// The environment's values, then `-var` and `-var-file` in command-line order; a `-var`
+/// for a variable the stack does not declare is an error.
+fn read_inputs(config: &mut Config, args: &StackArgs) -> Result<Inputs, Diagnostics> {
+    let mut inputs = Inputs::from_env();
+    let mut diags = Diagnostics::default();
+    for arg in args.inputs_in_order() {
+        match arg {
+            InputArg::Var(i) => {
+                let (name, value) = &args.vars[i];
+                inputs.add_var(name, value);
+            }
+            InputArg::File(i) => {
+                inputs.add_var_file(&args.var_files[i], &mut config.sources, &mut diags)
+            }
+        }
+    }
+    diags.extend(eval::check_given(config, &inputs));
+    diags.into_result().map(|()| inputs)
 }

@@ -69,6 +69,18 @@ pub struct TfArgs {
     pub skip_unsupported: bool,
 }
 
+impl Command {
+    pub(super) fn stack_args_mut(&mut self) -> &mut StackArgs {
+        match self {
+            Command::List(a) => &mut a.stack,
+            Command::Show(a) | Command::Rm(a) => &mut a.stack,
+            Command::Mv(a) => &mut a.stack,
+            Command::Rekey(a) => &mut a.stack,
+            Command::ImportTerraform(a) => &mut a.stack,
+        }
+    }
+}
+
 pub fn exec(command: Command) -> Result<ExitCode, Failure> {
     match command {
         Command::List(a) => list(a),
@@ -121,7 +133,12 @@ fn show(args: AddrArgs) -> Result<ExitCode, Failure> {
         if let Value::Map(attrs) = r.value() {
             let width = attrs.keys().map(String::len).max().unwrap_or(0);
             for (k, v) in attrs.iter().filter(|(_, v)| !v.is_null()) {
-                println!("    {k:width$} = {}", redact.value(v));
+                let shown = if r.sensitive_attributes.contains(k) {
+                    crate::eval::SENSITIVE.to_string()
+                } else {
+                    redact.value(v)
+                };
+                println!("    {k:width$} = {shown}");
             }
         }
         println!("}}");

@@ -30,8 +30,7 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
             return Err((sources, diags));
         }
     };
-    let mut tfvars = Vec::new();
-    read_tfvars(dir, &mut tfvars, &mut sources, &mut diags);
+    let tfvars = super::tfvars::read_auto(dir, &mut sources, &mut diags);
     let mut modules = vec![root];
     super::call::load_called(&mut modules, &mut sources, &mut diags);
     // Calls whose module could not be loaded are left out of the tree; the rest is still
@@ -94,60 +93,9 @@ pub(super) fn read_module(
     Ok(module)
 }
 
-/// `terraform.tfvars`, then `*.auto.tfvars` in name order: files of `name = value` that
-/// Terraform reads without being asked.
-fn read_tfvars(
-    dir: &Path,
-    tfvars: &mut Vec<Local>,
-    sources: &mut SourceMap,
-    diags: &mut Diagnostics,
-) {
-    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".auto.tfvars"))
-        })
-        .collect();
-    auto.sort();
-    let main = dir.join("terraform.tfvars");
-    let paths = main.is_file().then_some(main).into_iter().chain(auto);
-    for path in paths {
-        let Some((file, body)) = parse_file(&path, sources, diags) else {
-            continue;
-        };
-        for structure in body.iter() {
-            if let Some(attr) = structure.as_attribute() {
-                tfvars.push(Local {
-                    name: attr.key.as_str().to_string(),
-                    expr: Expr {
-                        file,
-                        expr: attr.value.clone(),
-                    },
-                    span: attr_span(file, attr),
-                });
-            } else if let Some(block) = structure.as_block() {
-                diags.push(
-                    Diagnostic::error(format!(
-                        "a variables file holds name = value lines, not blocks (found \"{}\")",
-                        block.ident.as_str()
-                    ))
-                    .at(crate::config::block_header_span(file, block))
-                    .help("declare variables in the stack's .hcl files; set their values here"),
-                );
-            }
-        }
-    }
-}
-
 /// Reads and parses one file into `sources`; a read or syntax error is reported and
 /// gives `None`.
-fn parse_file(
+pub(super) fn parse_file(
     path: &Path,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -190,7 +138,7 @@ fn stack_name(dir: &Path) -> String {
 }
 
 /// Paths relative to the working directory read best in errors.
-fn display_path(path: &Path) -> String {
+pub(super) fn display_path(path: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let abs = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     match cwd.and_then(|c| abs.strip_prefix(c).ok().map(Path::to_path_buf)) {
@@ -429,6 +377,22 @@ fn read_variable(
         description: None,
         sensitive: false,
         span,
+        ty: None,
+        nullable: true,
+        validations: Vec::new(),
+    };
+    let literal_bool = |attr: &Attribute, diags: &mut Diagnostics| match attr.value.as_bool() {
+        Some(b) => b,
+        None => {
+            diags.push(
+                Diagnostic::error(format!(
+                    "{} in variable \"{name}\" must be true or false, written literally",
+                    attr.key.as_str()
+                ))
+                .at(span_of(file, attr.value.span())),
+            );
+            false
+        }
     };
     for structure in body.into_iter() {
         match structure.into_attribute() {
@@ -440,28 +404,78 @@ fn read_variable(
                     })
                 }
                 "description" => var.description = attr.value.as_str().map(str::to_string),
-                "sensitive" => var.sensitive = attr.value.as_bool().unwrap_or(false),
-                // Type constraints and nullability are checked by a later stage.
-                "type" | "nullable" | "ephemeral" => {}
+                "sensitive" => var.sensitive = literal_bool(&attr, diags),
+                "nullable" => var.nullable = literal_bool(&attr, diags),
+                "type" => match super::Type::parse(file, &attr.value) {
+                    Ok(t) => var.ty = Some(t),
+                    Err(d) => diags.push(d),
+                },
+                "ephemeral" => {}
                 other => diags.push(
                     Diagnostic::error(format!(
                         "unsupported argument \"{other}\" in variable \"{name}\""
                     ))
                     .at(attr_span(file, &attr))
-                    .help("variables take default, description, type, sensitive and nullable"),
+                    .help("variables take default, description, type, sensitive, nullable and validation blocks"),
                 ),
             },
-            // validation blocks are accepted; checking them comes with the language work.
-            Err(s)
-                if s.as_block()
-                    .is_some_and(|b| b.ident.as_str() == "validation") => {}
-            Err(s) => diags.push(
-                Diagnostic::error(format!("unsupported block in variable \"{name}\""))
-                    .at(s.as_block().and_then(|b| block_header_span(file, b))),
-            ),
+            Err(s) => match s.into_block() {
+                Ok(block) if block.ident.as_str() == "validation" => {
+                    read_validation(&mut var, file, &block, diags)
+                }
+                Ok(block) => diags.push(
+                    Diagnostic::error(format!(
+                        "unsupported block \"{}\" in variable \"{name}\"",
+                        block.ident.as_str()
+                    ))
+                    .at(block_header_span(file, &block))
+                    .help("variables take validation { condition = ..., error_message = \"...\" } blocks"),
+                ),
+                Err(_) => {}
+            },
         }
     }
     config.variables.push(var);
+}
+
+/// `validation { condition = ..., error_message = "..." }`.
+fn read_validation(var: &mut Variable, file: FileId, block: &Block, diags: &mut Diagnostics) {
+    let header = block_header_span(file, block);
+    let get = |key: &str| {
+        block.body.get_attribute(key).map(|a| Expr {
+            file,
+            expr: a.value.clone(),
+        })
+    };
+    for attr in block.body.attributes() {
+        if !matches!(attr.key.as_str(), "condition" | "error_message") {
+            diags.push(
+                Diagnostic::error(format!(
+                    "unsupported argument \"{}\" in a validation of variable \"{}\"",
+                    attr.key.as_str(),
+                    var.name
+                ))
+                .at(attr_span(file, attr))
+                .help("a validation block takes condition and error_message"),
+            );
+        }
+    }
+    match (get("condition"), get("error_message")) {
+        (Some(condition), Some(error_message)) => var.validations.push(Validation {
+            condition,
+            error_message,
+            span: header,
+        }),
+        (c, _) => diags.push(
+            Diagnostic::error(format!(
+                "a validation of variable \"{}\" needs {}",
+                var.name,
+                if c.is_none() { "a condition" } else { "an error_message" }
+            ))
+            .at(header)
+            .help("write validation { condition = BOOL_EXPRESSION, error_message = \"what is wrong, and what to do\" }"),
+        ),
+    }
 }
 
 fn read_output(

@@ -12,9 +12,13 @@ mod load;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+pub mod tfvars;
 mod tree;
+mod types;
 
 pub use load::load;
+pub use tfvars::{Assigned, Assignment};
+pub use types::{Attribute as TypeAttribute, Type};
 
 use crate::addr::{ModuleStep, ProviderAddr, ResourceAddr};
 use crate::diag::{FileId, SourceMap, Span};
@@ -51,8 +55,9 @@ pub struct Config {
     /// Every file of every module.
     pub sources: SourceMap,
     pub terraform: Terraform,
-    /// `name = value` lines of `terraform.tfvars` then `*.auto.tfvars` (sorted), in order.
-    pub tfvars: Vec<Local>,
+    /// `name = value` lines of `terraform.tfvars`, `terraform.tfvars.json`, then
+    /// `*.auto.tfvars[.json]` (sorted): later ones win.
+    pub tfvars: Vec<Assignment>,
     /// One entry per module directory, each read once; `modules[0]` is the stack's own.
     pub modules: Vec<Module>,
     /// The module tree: `scopes[0]` is the root, then one entry per static call path.
@@ -230,6 +235,20 @@ pub struct Variable {
     pub default: Option<Expr>,
     pub description: Option<String>,
     pub sensitive: bool,
+    pub span: Option<Span>,
+    /// `type = ...`; `None` accepts any value.
+    pub ty: Option<Type>,
+    /// `nullable = false` refuses null (and uses the default instead, when there is one).
+    pub nullable: bool,
+    pub validations: Vec<Validation>,
+}
+
+/// `validation { condition = ..., error_message = ... }` inside a variable.
+#[derive(Debug)]
+pub struct Validation {
+    pub condition: Expr,
+    pub error_message: Expr,
+    /// The `validation` keyword.
     pub span: Option<Span>,
 }
 

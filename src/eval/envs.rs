@@ -1,12 +1,15 @@
 //! Everything evaluated so far, for every module instance: one [`Env`] per instance of each
-//! scope, created as module calls expand, and the one place node values are stored.
+//! scope, created as module calls expand, and the one place node values are stored, with
+//! their sensitivity marks (each module instance's [`Env::sensitive`]).
 
-use super::{Env, Expansion, InstanceValue, NodeValue, ProviderSettings, Repetition, Shape};
-use crate::addr::{InstanceKey, ModuleStep, ProviderAddr};
+use super::{
+    Env, Expansion, InstanceValue, ModuleValue, NodeValue, ProviderSettings, Repetition, Shape,
+};
+use crate::addr::{InstanceKey, ModuleStep, ProviderAddr, ResourceAddr};
 use crate::config::{Config, ScopeId};
 use crate::graph::{Kind, Node};
 use crate::value::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One instance of a module: the root, or `module.net["a"]`.
 #[derive(Debug, Clone)]
@@ -32,8 +35,11 @@ pub struct Envs {
     pub providers: BTreeMap<ProviderAddr, ProviderSettings>,
     /// The root module's outputs.
     pub outputs: BTreeMap<String, Value>,
-    /// Known values of sensitive variables and outputs of modules: what reports redact.
-    pub secrets: Vec<String>,
+    /// The sensitive attributes of every resource instance that has any, by its full
+    /// address (`module.db.aws_db_instance.main`): what reports hide.
+    pub sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>>,
+    /// The sensitive strings those attributes' configurations read or computed.
+    pub secrets: BTreeSet<String>,
 }
 
 impl Envs {
@@ -52,7 +58,8 @@ impl Envs {
             by_scope,
             providers: BTreeMap::from([(ProviderAddr::default(), ProviderSettings::default())]),
             outputs: BTreeMap::new(),
-            secrets: Vec::new(),
+            sensitive_attrs: BTreeMap::new(),
+            secrets: BTreeSet::new(),
         }
     }
 
@@ -80,18 +87,33 @@ impl Envs {
         let module = config.module(node.scope);
         match (node.kind, value) {
             (Kind::Var(i), NodeValue::Var(values)) => {
-                let var = &module.variables[i];
-                for (id, v) in values {
-                    if var.sensitive {
-                        secrets_of(&v, &mut self.secrets);
+                let name = &module.variables[i].name;
+                for ModuleValue {
+                    module: id,
+                    value,
+                    sensitive,
+                } in values
+                {
+                    let env = &mut self.modules[id].env;
+                    if sensitive {
+                        env.sensitive.mark(format!("var.{name}"));
                     }
-                    self.modules[id].env.vars.insert(var.name.clone(), v);
+                    env.vars.insert(name.clone(), value);
                 }
             }
             (Kind::Local(i), NodeValue::Local(values)) => {
                 let name = &module.locals[i].name;
-                for (id, v) in values {
-                    self.modules[id].env.locals.insert(name.clone(), v);
+                for ModuleValue {
+                    module: id,
+                    value,
+                    sensitive,
+                } in values
+                {
+                    let env = &mut self.modules[id].env;
+                    if sensitive {
+                        env.sensitive.mark(format!("local.{name}"));
+                    }
+                    env.locals.insert(name.clone(), value);
                 }
             }
             (Kind::Provider(_), NodeValue::Provider(addr, settings)) => {
@@ -102,24 +124,36 @@ impl Envs {
                 let mut it = instances.into_iter().peekable();
                 for &id in &self.by_scope[node.scope.index()] {
                     let mut seen = Vec::new();
-                    while let Some(InstanceValue { addr, value, .. }) =
-                        it.next_if(|i| i.module == id)
+                    let env = &mut self.modules[id].env;
+                    while let Some(InstanceValue {
+                        addr,
+                        value,
+                        sensitive,
+                        secrets,
+                        ..
+                    }) = it.next_if(|i| i.module == id)
                     {
+                        self.secrets.extend(secrets);
+                        if !sensitive.is_empty() {
+                            // References to them in this module instance are sensitive.
+                            env.sensitive.mark_attrs(&key, sensitive.iter().cloned());
+                            self.sensitive_attrs.insert(addr.clone(), sensitive);
+                        }
                         seen.push((addr, value));
                     }
-                    self.modules[id]
-                        .env
-                        .resources
+                    env.resources
                         .insert(key.clone(), super::assemble(shape, seen));
                 }
             }
             (Kind::Output(i), NodeValue::Output(values)) => {
-                let out = &module.outputs[i];
-                for (id, v) in values {
-                    if out.sensitive {
-                        secrets_of(&v, &mut self.secrets);
-                    }
-                    self.set_output(id, &out.name, v);
+                let name = &module.outputs[i].name;
+                for ModuleValue {
+                    module: id,
+                    value,
+                    sensitive,
+                } in values
+                {
+                    self.set_output(id, name, value, sensitive);
                 }
             }
             (Kind::Call(c), NodeValue::Call(expansions)) => {
@@ -187,15 +221,22 @@ impl Envs {
     }
 
     /// Puts output `name` of module instance `id` where its caller reads it:
-    /// `module.CALL.name`, `module.CALL[i].name` or `module.CALL["k"].name`.
-    fn set_output(&mut self, id: usize, name: &str, v: Value) {
+    /// `module.CALL.name`, `module.CALL[i].name` or `module.CALL["k"].name`; a sensitive
+    /// one marks what the caller reads as sensitive.
+    fn set_output(&mut self, id: usize, name: &str, v: Value, sensitive: bool) {
         let me = &self.modules[id];
         let (Some(parent), Some(step)) = (me.parent, me.path.last()) else {
             self.outputs.insert(name.to_string(), v);
             return;
         };
         let (call, key) = (step.name.clone(), step.key.clone());
-        let Some(slot) = self.modules[parent].env.modules.get_mut(&call) else {
+        let caller = &mut self.modules[parent].env;
+        if sensitive {
+            caller
+                .sensitive
+                .mark_attrs(&format!("module.{call}"), [name.to_string()]);
+        }
+        let Some(slot) = caller.modules.get_mut(&call) else {
             return;
         };
         let object = match (slot, key) {
@@ -213,15 +254,5 @@ impl Envs {
         if let Some(object) = object {
             object.insert(name.to_string(), v);
         }
-    }
-}
-
-/// The strings inside a sensitive value: what a report must never show.
-fn secrets_of(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) if !s.is_empty() => out.push(s.clone()),
-        Value::List(items) => items.iter().for_each(|i| secrets_of(i, out)),
-        Value::Map(m) => m.values().for_each(|i| secrets_of(i, out)),
-        _ => {}
     }
 }

@@ -1,5 +1,7 @@
 //! Evaluating one HCL expression against the values known so far. Unknown values flow
 //! through operators, templates and functions: anything computed from an unknown is unknown.
+//! Sensitivity flows the same way: a context that reads a sensitive value says so
+//! ([`Ctx::is_sensitive`]), and its error messages never show that value.
 
 use super::functions;
 use super::{Env, Repetition};
@@ -10,7 +12,7 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Directive, Element, Template};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What an expression can see: the environment plus names bound by `for` expressions.
 pub struct Ctx<'a> {
@@ -19,6 +21,14 @@ pub struct Ctx<'a> {
     /// `count.index` / `each.key` and `each.value` of the instance being evaluated.
     pub repetition: Option<&'a Repetition>,
     bindings: Vec<(String, Value)>,
+    /// Something sensitive was read: what this context computes is sensitive.
+    sensitive: bool,
+    /// The sensitive values read, and values computed from them, to keep out of errors.
+    secrets: Vec<Value>,
+    /// Bindings (by index into `bindings`) of a `for` over the instances of a resource or
+    /// module call with sensitive attributes or outputs: reading one of those through the
+    /// name is sensitive, reading the others is not.
+    bound_marks: Vec<(usize, BTreeSet<String>)>,
 }
 
 type Result<T> = std::result::Result<T, Diagnostic>;
@@ -30,7 +40,50 @@ impl<'a> Ctx<'a> {
             file,
             repetition: None,
             bindings: Vec::new(),
+            sensitive: false,
+            secrets: Vec::new(),
+            bound_marks: Vec::new(),
         }
+    }
+
+    /// Whether anything evaluated so far in this context read a sensitive value.
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
+    /// Evaluates `expr` and says whether the result is sensitive.
+    pub fn eval_marked(&mut self, expr: &Expression) -> Result<(Value, bool)> {
+        let v = self.eval(expr)?;
+        Ok((v, self.sensitive))
+    }
+
+    /// The strings inside the sensitive values this context read or computed.
+    pub fn secret_strings(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        self.secrets
+            .iter()
+            .for_each(|v| super::sensitive::strings(v, &mut out));
+        out
+    }
+
+    /// `text` with the sensitive values this context read replaced by "(sensitive value)".
+    pub fn scrub(&self, text: &str) -> String {
+        if self.sensitive {
+            super::sensitive::scrub_values(text, &self.secrets)
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn mark(&mut self, value: &Value) {
+        self.sensitive = true;
+        self.secrets.push(value.clone());
+    }
+
+    /// A context in which `names` are bound, as the variables of a template are.
+    pub fn with_bindings(mut self, names: Vec<(String, Value)>) -> Ctx<'a> {
+        self.bindings.extend(names);
+        self
     }
 
     /// The context of one instance of a resource with `count` or `for_each`.
@@ -43,7 +96,20 @@ impl<'a> Ctx<'a> {
         Diagnostic::error(message).at(span_of(self.file, expr.span()))
     }
 
+    /// Evaluates one expression. An error never shows a sensitive value.
     pub fn eval(&mut self, expr: &Expression) -> Result<Value> {
+        match self.eval_inner(expr) {
+            Err(d) if self.sensitive => Err(Diagnostic {
+                message: self.scrub(&d.message),
+                label: d.label.as_deref().map(|l| self.scrub(l)),
+                help: d.help.as_deref().map(|h| self.scrub(h)),
+                ..d
+            }),
+            r => r,
+        }
+    }
+
+    fn eval_inner(&mut self, expr: &Expression) -> Result<Value> {
         Ok(match expr {
             Expression::Null(_) => Value::Null,
             Expression::Bool(b) => Value::Bool(*b.value()),
@@ -80,7 +146,7 @@ impl<'a> Ctx<'a> {
             Expression::StringTemplate(t) => self.template(t)?,
             Expression::HeredocTemplate(h) => self.template(&h.template)?,
             Expression::Parenthesis(p) => self.eval(p.inner())?,
-            Expression::Variable(v) => self.root(v.as_str(), expr)?,
+            Expression::Variable(v) => self.bound(v.as_str(), None, expr)?,
             Expression::Conditional(c) => match self.eval(&c.cond_expr)? {
                 Value::Bool(true) => self.eval(&c.true_expr)?,
                 Value::Bool(false) => self.eval(&c.false_expr)?,
@@ -100,19 +166,34 @@ impl<'a> Ctx<'a> {
                 if name == "try" || name == "can" {
                     return functions::try_can(self, name, f);
                 }
+                if name == "templatefile" {
+                    return functions::templatefile(self, f);
+                }
                 let args = f
                     .args
                     .iter()
                     .map(|e| self.eval(e))
                     .collect::<Result<Vec<_>>>()?;
-                functions::call(name, args, f.args.expand_final())
-                    .map_err(|msg| self.err(expr, format!("{name}(): {msg}")))?
+                let result = functions::call(name, args, f.args.expand_final())
+                    .map_err(|msg| self.err(expr, format!("{name}(): {msg}")))?;
+                // What a function computes from a secret is as secret (base64 of a password).
+                if self.sensitive {
+                    self.secrets.push(result.clone());
+                }
+                result
             }
             Expression::Traversal(t) => {
                 let (mut value, skip) = match &t.expr {
                     Expression::Variable(v) if !self.is_bound(v.as_str()) => {
                         let (root, used) = self.traversal_root(v.as_str(), t)?;
                         self.follow(root, t, used)?
+                    }
+                    Expression::Variable(v) => {
+                        let attr = match t.operators.first().map(|op| op.value()) {
+                            Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
+                            _ => None,
+                        };
+                        (self.bound(v.as_str(), attr, expr)?, 0)
                     }
                     other => (self.eval(other)?, 0),
                 };
@@ -177,10 +258,29 @@ impl<'a> Ctx<'a> {
         self.bindings.iter().any(|(n, _)| n == name)
     }
 
-    /// A bare identifier: a `for` variable, or a mistake.
-    fn root(&self, name: &str, expr: &Expression) -> Result<Value> {
-        if let Some((_, v)) = self.bindings.iter().rev().find(|(n, _)| n == name) {
-            return Ok(v.clone());
+    /// A bare identifier: a `for` variable, or a mistake. `attr`: the attribute read from
+    /// it next, which decides whether reading an instance of a marked block is sensitive.
+    fn bound(&mut self, name: &str, attr: Option<&str>, expr: &Expression) -> Result<Value> {
+        if let Some(i) = self.bindings.iter().rposition(|(n, _)| n == name) {
+            let v = self.bindings[i].1.clone();
+            let marked = self
+                .bound_marks
+                .iter()
+                .find(|(at, _)| *at == i)
+                .is_some_and(|(_, attrs)| attr.is_none_or(|a| attrs.contains(a)));
+            if marked {
+                let mut parts = Vec::new();
+                let attrs = &self
+                    .bound_marks
+                    .iter()
+                    .find(|(at, _)| *at == i)
+                    .expect("marked")
+                    .1;
+                super::sensitive::attr_values(&v, attrs, &mut parts);
+                self.sensitive = true;
+                self.secrets.extend(parts);
+            }
+            return Ok(v);
         }
         Err(self.err(expr, format!("unknown name \"{name}\"")).help(
             "references look like var.NAME, local.NAME or TYPE.NAME.ATTRIBUTE; strings need quotes",
@@ -230,12 +330,81 @@ impl<'a> Ctx<'a> {
     }
 
     /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `module.NAME`, `path.module`; returns the
-    /// value and how many traversal operators it used.
+    /// value and how many traversal operators it used, and notes when what it read is
+    /// sensitive: a marked variable or local, a marked attribute of a resource, or a
+    /// sensitive output of a module call.
     fn traversal_root(
-        &self,
+        &mut self,
         root: &str,
         t: &hcl_edit::expr::Traversal,
     ) -> Result<(Cow<'a, Value>, usize)> {
+        let (value, used) = self.lookup(root, t)?;
+        let first = match t.operators.first().map(|op| op.value()) {
+            Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+            _ => "",
+        };
+        let marks = &self.env.sensitive;
+        match root {
+            "var" | "local" if marks.is_marked(&format!("{root}.{first}")) => self.mark(&value),
+            "var" | "local" | "path" | "terraform" | "count" | "each" => {}
+            // `TYPE.NAME` and `module.NAME` alike.
+            type_ => {
+                let key = format!("{type_}.{first}");
+                // The attribute read: the first name after the instance key or splat.
+                let attr = t.operators.iter().skip(1).find_map(|op| match op.value() {
+                    TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                    _ => None,
+                });
+                if marks.resource_read_is_sensitive(&key, attr) {
+                    let mut parts = Vec::new();
+                    if let Some(attrs) = marks.attrs(&key) {
+                        super::sensitive::attr_values(&value, attrs, &mut parts);
+                    }
+                    self.sensitive = true;
+                    self.secrets.extend(parts);
+                }
+            }
+        }
+        Ok((value, used))
+    }
+
+    /// The marked attributes of each element of `value`, when `expr` reads a whole
+    /// resource or module call (`module.net`, `aws_db.a`) whose instances are a list
+    /// (count) or a map (for_each) and have marked attributes or outputs.
+    fn instance_marks(&self, expr: &Expression, value: &Value) -> Option<&'a BTreeSet<String>> {
+        let Expression::Traversal(t) = expr else {
+            return None;
+        };
+        let Expression::Variable(root) = &t.expr else {
+            return None;
+        };
+        let root = root.as_str();
+        if self.is_bound(root)
+            || matches!(
+                root,
+                "var" | "local" | "path" | "terraform" | "count" | "each"
+            )
+        {
+            return None;
+        }
+        let [op] = t.operators.as_slice() else {
+            return None;
+        };
+        let TraversalOperator::GetAttr(name) = op.value() else {
+            return None;
+        };
+        let env: &'a Env = self.env;
+        let attrs = env.sensitive.attrs(&format!("{root}.{}", name.as_str()))?;
+        let instances = match value {
+            Value::List(_) => true,
+            // A map of instances, not one object with the marked attributes as keys.
+            Value::Map(m) => !attrs.iter().any(|a| m.contains_key(a)),
+            _ => false,
+        };
+        instances.then_some(attrs)
+    }
+
+    fn lookup(&self, root: &str, t: &hcl_edit::expr::Traversal) -> Result<(Cow<'a, Value>, usize)> {
         let env: &'a Env = self.env;
         let first = t.operators.first().and_then(|op| match op.value() {
             TraversalOperator::GetAttr(a) => Some(a.as_str()),
@@ -400,7 +569,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn template(&mut self, t: &Template) -> Result<Value> {
+    pub(crate) fn template(&mut self, t: &Template) -> Result<Value> {
         // "${x}" alone keeps x's type, as in Terraform.
         let elements: Vec<&Element> = t.iter().collect();
         if let [Element::Interpolation(i)] = elements.as_slice() {
@@ -408,7 +577,7 @@ impl<'a> Ctx<'a> {
         }
         let mut out = String::new();
         let mut unknown = false;
-        self.render(t, &mut out, &mut unknown)?;
+        self.render(t, &mut out, &mut unknown, (false, false))?;
         Ok(if unknown {
             Value::Unknown
         } else {
@@ -416,10 +585,37 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn render(&mut self, t: &Template, out: &mut String, unknown: &mut bool) -> Result<()> {
-        for element in t.iter() {
+    /// Renders `t` into `out`. `strip` says whether the directive around `t` strips the
+    /// whitespace at its start and end (`%{ for x in xs ~}` ... `%{~ endfor }`).
+    fn render(
+        &mut self,
+        t: &Template,
+        out: &mut String,
+        unknown: &mut bool,
+        strip: (bool, bool),
+    ) -> Result<()> {
+        let elements: Vec<&Element> = t.iter().collect();
+        for (i, element) in elements.iter().enumerate() {
             match element {
-                Element::Literal(s) => out.push_str(s.value()),
+                Element::Literal(s) => {
+                    let mut text = s.value().as_str();
+                    let before = if i == 0 {
+                        strip.0
+                    } else {
+                        strips_after(elements[i - 1])
+                    };
+                    let after = match elements.get(i + 1) {
+                        None => strip.1,
+                        Some(next) => strips_before(next),
+                    };
+                    if before {
+                        text = text.trim_start();
+                    }
+                    if after {
+                        text = text.trim_end();
+                    }
+                    out.push_str(text);
+                }
                 Element::Interpolation(i) => {
                     let v = self.eval(&i.expr)?;
                     match to_template_string(&v) {
@@ -437,10 +633,18 @@ impl<'a> Ctx<'a> {
                 }
                 Element::Directive(d) => match d.as_ref() {
                     Directive::If(d) => match self.eval(&d.if_expr.cond_expr)? {
-                        Value::Bool(true) => self.render(&d.if_expr.template, out, unknown)?,
+                        Value::Bool(true) => {
+                            let end = match &d.else_expr {
+                                Some(e) => e.strip.strip_start(),
+                                None => d.endif_expr.strip.strip_start(),
+                            };
+                            let strip = (d.if_expr.strip.strip_end(), end);
+                            self.render(&d.if_expr.template, out, unknown, strip)?
+                        }
                         Value::Bool(false) => {
                             if let Some(e) = &d.else_expr {
-                                self.render(&e.template, out, unknown)?;
+                                let strip = (e.strip.strip_end(), d.endif_expr.strip.strip_start());
+                                self.render(&e.template, out, unknown, strip)?;
                             }
                         }
                         Value::Unknown => *unknown = true,
@@ -475,7 +679,8 @@ impl<'a> Ctx<'a> {
                                 self.bindings.push((kv.as_str().to_string(), k));
                             }
                             self.bindings.push((f.value_var.as_str().to_string(), v));
-                            let r = self.render(&f.template, out, unknown);
+                            let strip = (f.strip.strip_end(), d.endfor_expr.strip.strip_start());
+                            let r = self.render(&f.template, out, unknown, strip);
                             self.bindings.truncate(before);
                             r?;
                         }
@@ -543,7 +748,16 @@ impl<'a> Ctx<'a> {
     }
 
     fn for_expr(&mut self, f: &hcl_edit::expr::ForExpr) -> Result<Value> {
+        let was_sensitive = self.sensitive;
         let collection = self.eval(&f.intro.collection_expr)?;
+        // `for k, m in module.net : ...` over instances with sensitive outputs: each `m`
+        // carries the marks, so `m.name` is not sensitive and `m.token` is.
+        let element_marks = self
+            .instance_marks(&f.intro.collection_expr, &collection)
+            .cloned();
+        if element_marks.is_some() {
+            self.sensitive = was_sensitive;
+        }
         let pairs = match iter_pairs(collection) {
             Some(Some(pairs)) => pairs,
             Some(None) => return Ok(Value::Unknown),
@@ -556,6 +770,9 @@ impl<'a> Ctx<'a> {
             let before = self.bindings.len();
             if let Some(kv) = &f.intro.key_var {
                 self.bindings.push((kv.as_str().to_string(), k));
+            }
+            if let Some(marks) = &element_marks {
+                self.bound_marks.push((self.bindings.len(), marks.clone()));
             }
             self.bindings
                 .push((f.intro.value_var.as_str().to_string(), v));
@@ -583,6 +800,7 @@ impl<'a> Ctx<'a> {
                 Ok(Some((key, self.eval(&f.value_expr)?)))
             })();
             self.bindings.truncate(before);
+            self.bound_marks.retain(|(at, _)| *at < before);
             match result? {
                 None => {}
                 Some((None, value)) => list.push(value),
@@ -626,6 +844,30 @@ impl<'a> Ctx<'a> {
         } else {
             Value::List(list)
         })
+    }
+}
+
+/// Does this template element strip the whitespace of the literal after it (`~}`)?
+fn strips_after(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.endif_expr.strip.strip_end(),
+            Directive::For(d) => d.endfor_expr.strip.strip_end(),
+        },
+    }
+}
+
+/// Does this template element strip the whitespace of the literal before it (`${~`)?
+fn strips_before(e: &Element) -> bool {
+    match e {
+        Element::Literal(_) => false,
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(d) => match d.as_ref() {
+            Directive::If(d) => d.if_expr.strip.strip_start(),
+            Directive::For(d) => d.for_expr.strip.strip_start(),
+        },
     }
 }
 

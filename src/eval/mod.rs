@@ -10,7 +10,13 @@
 //! evaluated configuration and decides which value later expressions see (unknown computed
 //! attributes here, the planned value while planning, the real value during apply). A
 //! scheduler of its own (apply's) drives [`eval_node`] and [`Envs::store`] instead.
+//!
+//! Values carry sensitivity beside them ([`Marks`], one set per module instance): a
+//! sensitive variable, whatever is computed from it, a resource attribute configured from
+//! it and a module output declared sensitive are marked wherever they are read, across
+//! module boundaries; [`Desired::sensitive_attrs`] names the attributes reports hide.
 
+mod convert;
 mod envs;
 pub mod expr;
 pub mod functions;
@@ -18,85 +24,26 @@ mod modules;
 pub mod refs;
 mod repeat;
 mod resource;
+mod sensitive;
+mod variables;
 
 use crate::addr::{ProviderAddr, ResourceAddr};
 use crate::config::{Config, ScopeId};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{Kind, Node, ResourceGraph};
 use crate::value::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+pub use convert::{Mismatch, convert};
 pub use envs::{Envs, ModuleEnv};
 pub use expr::Ctx;
 pub use modules::Expansion;
 pub use repeat::{Repetition, Shape, assemble};
 pub use resource::{TAG_ADDRESS, TAG_STACK, computed_value, resource_config};
-
-/// Values the user passed in. `-var name=value` wins over the stack's `terraform.tfvars`
-/// and `*.auto.tfvars` files, which win over `KEEL_VAR_name` / `TF_VAR_name`, as in Terraform.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    /// From the command line.
-    pub vars: BTreeMap<String, Value>,
-    /// From the environment.
-    pub env: BTreeMap<String, Value>,
-}
-
-impl Inputs {
-    /// Reads `KEEL_VAR_name` and `TF_VAR_name` (KEEL_ wins) from the environment, and
-    /// `-var` arguments.
-    pub fn from_env_and_args(args: &[(String, String)]) -> Inputs {
-        let mut env = BTreeMap::new();
-        for (k, v) in std::env::vars() {
-            if let Some(name) = k.strip_prefix("TF_VAR_") {
-                env.insert(name.to_string(), Value::String(v));
-            }
-        }
-        for (k, v) in std::env::vars() {
-            if let Some(name) = k.strip_prefix("KEEL_VAR_") {
-                env.insert(name.to_string(), Value::String(v));
-            }
-        }
-        let vars = args
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        Inputs { vars, env }
-    }
-}
-
-/// The value of variable `i`: `-var`, then the last tfvars file that sets it, then the
-/// environment, then its default.
-pub fn variable_value(
-    config: &Config,
-    i: usize,
-    inputs: &Inputs,
-    env: &Env,
-) -> Result<Value, Diagnostics> {
-    let var = &config.root().variables[i];
-    if let Some(v) = inputs.vars.get(&var.name) {
-        return Ok(v.clone());
-    }
-    if let Some(a) = config.tfvars.iter().rev().find(|a| a.name == var.name) {
-        return Ok(Ctx::new(&Env::default(), a.expr.file).eval(&a.expr.expr)?);
-    }
-    if let Some(v) = inputs.env.get(&var.name) {
-        return Ok(v.clone());
-    }
-    match &var.default {
-        Some(d) => Ok(Ctx::new(env, d.file).eval(&d.expr)?),
-        None => Err(Diagnostic::error(format!(
-            "no value for required variable \"{}\"",
-            var.name
-        ))
-        .at(var.span.clone())
-        .help(format!(
-            "pass -var {0}=VALUE, set it in terraform.tfvars, set KEEL_VAR_{0}, or give the variable a default",
-            var.name
-        ))
-        .into()),
-    }
-}
+pub use sensitive::{Marks, SENSITIVE, scrub};
+pub use variables::{
+    Given, Inputs, Origin, Raw, check_given, evaluate_variable, missing, variable_value,
+};
 
 /// Everything evaluated so far in one module instance, by name.
 #[derive(Debug, Clone, Default)]
@@ -111,18 +58,27 @@ pub struct Env {
     pub path_module: String,
     pub path_root: String,
     pub path_cwd: String,
+    /// Which of the values above are sensitive: `var.NAME`, `local.NAME`, attributes of
+    /// `TYPE.NAME` and outputs of `module.NAME`, all of this module instance.
+    pub sensitive: Marks,
 }
 
 impl Env {
-    /// An empty environment for the root module of `config`, with `path.*` set.
+    /// An empty environment for the root module of `config`, with `path.*` set and the
+    /// stack's sensitive variables marked.
     pub fn for_config(config: &Config) -> Env {
         let root = config.dir.display().to_string();
+        let mut sensitive = Marks::default();
+        for v in config.root().variables.iter().filter(|v| v.sensitive) {
+            sensitive.mark(format!("var.{}", v.name));
+        }
         Env {
             path_module: root.clone(),
             path_root: root,
             path_cwd: std::env::current_dir()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            sensitive,
             ..Env::default()
         }
     }
@@ -156,7 +112,12 @@ pub struct Desired {
     pub outputs: BTreeMap<String, Value>,
     /// Every provider configuration, evaluated; the default `aws` is always there.
     pub providers: BTreeMap<ProviderAddr, ProviderSettings>,
-    /// Known values of sensitive module variables and outputs, for redaction.
+    /// Attributes configured from sensitive values, by full instance address.
+    pub sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>>,
+    /// The sensitive strings the resources' configurations read or computed (values of
+    /// sensitive variables, what functions made of them, marked attributes and outputs
+    /// they read): the backstop that keeps them out of free text (progress lines, cloud
+    /// errors) where no mark reaches.
     pub secrets: Vec<String>,
 }
 
@@ -180,6 +141,20 @@ pub struct InstanceValue {
     /// The module instance it belongs to (an index into [`Envs::modules`]).
     pub module: usize,
     pub value: Value,
+    /// Top-level attributes configured from sensitive values.
+    pub sensitive: BTreeSet<String>,
+    /// The sensitive strings its configuration read or computed (see [`Desired::secrets`]).
+    pub secrets: BTreeSet<String>,
+}
+
+/// The value of a variable, local or output in one module instance.
+#[derive(Debug, Clone)]
+pub struct ModuleValue {
+    /// The module instance (an index into [`Envs::modules`]).
+    pub module: usize,
+    pub value: Value,
+    /// Computed from a sensitive value, or declared sensitive.
+    pub sensitive: bool,
 }
 
 /// The result of a walk.
@@ -188,6 +163,7 @@ pub struct Walked {
     /// The root module's outputs.
     pub outputs: BTreeMap<String, Value>,
     pub providers: BTreeMap<ProviderAddr, ProviderSettings>,
+    pub sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>>,
     pub secrets: Vec<String>,
 }
 
@@ -234,22 +210,23 @@ pub fn walk(
     Ok(Walked {
         outputs: envs.outputs,
         providers: envs.providers,
-        secrets: envs.secrets,
+        sensitive_attrs: envs.sensitive_attrs,
+        secrets: envs.secrets.into_iter().collect(),
     })
 }
 
 /// What evaluating one node produced, for every instance of its module.
 #[derive(Debug, Clone)]
 pub enum NodeValue {
-    /// (module instance, value) pairs.
-    Var(Vec<(usize, Value)>),
-    Local(Vec<(usize, Value)>),
+    /// One value per module instance.
+    Var(Vec<ModuleValue>),
+    Local(Vec<ModuleValue>),
     Provider(ProviderAddr, ProviderSettings),
     /// Each instance's configured attributes (see [`resource_config`]), grouped by module
     /// instance in the order of [`Envs::instances`], then in key order. Give the values
     /// references should see (the hook's) to [`Envs::store`].
     Resource(Shape, Vec<InstanceValue>),
-    Output(Vec<(usize, Value)>),
+    Output(Vec<ModuleValue>),
     /// The child instances a module call has in each instance of the calling module.
     Call(Vec<Expansion>),
 }
@@ -265,13 +242,28 @@ pub fn eval_node(
 ) -> Result<NodeValue, Diagnostics> {
     let module = config.module(node.scope);
     let ids = envs.instances(node.scope);
+    let validating = inputs.unknown_when_missing;
     // One instance's errors are usually every instance's: stop at the first.
-    let each = |f: &dyn Fn(usize) -> Result<Value, Diagnostics>| -> Result<Vec<(usize, Value)>, Diagnostics> {
-        ids.iter().map(|&id| f(id).map(|v| (id, v))).collect()
+    let each = |f: &dyn Fn(usize) -> Result<(Value, bool), Diagnostics>| -> Result<Vec<ModuleValue>, Diagnostics> {
+        ids.iter()
+            .map(|&id| {
+                f(id).map(|(value, sensitive)| ModuleValue {
+                    module: id,
+                    value,
+                    sensitive,
+                })
+            })
+            .collect()
     };
     Ok(match node.kind {
         Kind::Var(i) if node.scope == ScopeId::ROOT => {
-            NodeValue::Var(each(&|id| variable_value(config, i, inputs, envs.env(id)))?)
+            let sensitive = module.variables[i].sensitive;
+            NodeValue::Var(each(&|id| {
+                Ok((
+                    evaluate_variable(config, i, inputs, envs.env(id))?,
+                    sensitive,
+                ))
+            })?)
         }
         Kind::Var(i) => {
             NodeValue::Var(each(&|id| modules::input(config, node.scope, i, envs, id))?)
@@ -279,12 +271,15 @@ pub fn eval_node(
         Kind::Local(i) => {
             let local = &module.locals[i];
             NodeValue::Local(each(&|id| {
-                Ok(Ctx::new(envs.env(id), local.expr.file).eval(&local.expr.expr)?)
+                Ok(Ctx::new(envs.env(id), local.expr.file).eval_marked(&local.expr.expr)?)
             })?)
         }
         Kind::Provider(i) => {
             let p = &module.providers[i];
-            NodeValue::Provider(p.addr(), resource::provider_settings(p, envs.env(0))?)
+            NodeValue::Provider(
+                p.addr(),
+                resource::provider_settings(p, envs.env(0), validating)?,
+            )
         }
         Kind::Resource(i) => {
             let res = &module.resources[i];
@@ -294,8 +289,13 @@ pub fn eval_node(
             let mut instances = Vec::new();
             for &id in ids {
                 let env = envs.env(id);
-                let reps =
-                    repeat::repetitions(&what, res.count.as_ref(), res.for_each.as_ref(), env)?;
+                let reps = repeat::repetitions(
+                    &what,
+                    res.count.as_ref(),
+                    res.for_each.as_ref(),
+                    env,
+                    validating,
+                )?;
                 instances.reserve(reps.len());
                 for rep in &reps {
                     let addr = ResourceAddr {
@@ -304,11 +304,20 @@ pub fn eval_node(
                         name: res.name.clone(),
                         key: rep.as_ref().map(Repetition::key),
                     };
-                    let value = resource_config(config, res, &addr, env, provider, rep.as_ref())?;
+                    let (value, found) = resource::resource_config_marked(
+                        config,
+                        res,
+                        &addr,
+                        env,
+                        provider,
+                        rep.as_ref(),
+                    )?;
                     instances.push(InstanceValue {
                         addr,
                         module: id,
                         value,
+                        sensitive: found.attrs,
+                        secrets: found.secrets,
                     });
                 }
             }
@@ -319,11 +328,27 @@ pub fn eval_node(
         }
         Kind::Output(i) => {
             let out = &module.outputs[i];
+            let whose = match config.scope(node.scope).display() {
+                root if root.is_empty() => String::new(),
+                path => format!(" of {path}"),
+            };
             NodeValue::Output(each(&|id| {
-                Ok(Ctx::new(envs.env(id), out.value.file).eval(&out.value.expr)?)
+                let (v, derived) =
+                    Ctx::new(envs.env(id), out.value.file).eval_marked(&out.value.expr)?;
+                if derived && !out.sensitive {
+                    return Err(Diagnostic::error(format!(
+                        "output \"{}\"{whose} refers to sensitive values",
+                        out.name
+                    ))
+                    .at(out.span.clone())
+                    .label("derived from a sensitive value")
+                    .help("an output holding sensitive data must say so, to confirm the intent: add sensitive = true to the output block (it is then shown as (sensitive value))")
+                    .into());
+                }
+                Ok((v, out.sensitive))
             })?)
         }
-        Kind::Call(c) => NodeValue::Call(modules::expand(config, node.scope, c, envs)?),
+        Kind::Call(c) => NodeValue::Call(modules::expand(config, node.scope, c, envs, validating)?),
     })
 }
 
@@ -351,6 +376,22 @@ impl Hook for Unplanned {
     }
 }
 
+/// `keel validate`: evaluates everything that can be known without state, a cloud or
+/// variable values (a variable with no value is unknown), in every module, and returns
+/// every problem: syntax aside, unsupported types and arguments, type mismatches (of the
+/// stack's variables and of module call arguments), bad references, failed validation
+/// rules of the values that are known.
+pub fn validate(config: &Config, graph: &ResourceGraph, inputs: &Inputs) -> Diagnostics {
+    let inputs = Inputs {
+        unknown_when_missing: true,
+        ..inputs.clone()
+    };
+    match evaluate(config, graph, &inputs) {
+        Ok(_) => Diagnostics::default(),
+        Err(d) => d,
+    }
+}
+
 /// Config + variables -> Desired, reading no state and calling no cloud.
 pub fn evaluate(
     config: &Config,
@@ -365,9 +406,12 @@ pub fn evaluate(
         instances: hook.instances,
         outputs: walked.outputs,
         providers: walked.providers,
+        sensitive_attrs: walked.sensitive_attrs,
         secrets: walked.secrets,
     })
 }
 
+#[cfg(test)]
+mod module_lang_tests;
 #[cfg(test)]
 mod module_tests;

@@ -1,6 +1,6 @@
 //! Evaluating modules: instances from count / for_each, each.key and count.index in a
 //! call's arguments, outputs as `module.NAME...`, unknowns flowing through, sensitive
-//! outputs remembered for redaction, and errors pointed at their line.
+//! outputs marked where the caller reads them, and errors pointed at their line.
 
 use super::*;
 use crate::config::testing::{load_ok, located};
@@ -236,13 +236,25 @@ output "ids" {
 }
 
 #[test]
-fn sensitive_module_outputs_are_remembered_for_redaction() {
+fn sensitive_module_outputs_are_marked_where_the_caller_reads_them() {
     let (d, _) = evaluate_stack(
         r#"
 module "net" {
   source = "../modules/net"
   cidr   = "10.0.0.0/16"
   name   = "prod"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+  tags = {
+    token = module.net.token
+    name  = module.net.name
+  }
+}
+
+resource "aws_s3_bucket" "plain" {
+  bucket = module.net.name
 }
 
 output "token" {
@@ -253,14 +265,49 @@ output "token" {
     )
     .expect("evaluates");
     assert_eq!(d.outputs["token"], Value::str("tok-prod"));
-    assert!(
-        d.secrets.contains(&"tok-prod".to_string()),
-        "{:?}",
-        d.secrets
+    let marked = |addr: &str| d.sensitive_attrs.get(&addr.parse().unwrap()).cloned();
+    assert_eq!(
+        marked("aws_s3_bucket.b"),
+        Some(["tags".to_string(), "tags_all".to_string()].into())
     );
-    assert!(
-        !d.secrets.contains(&"prod".to_string()),
-        "only sensitive values"
+    // Only what was read from the sensitive output.
+    assert_eq!(marked("aws_s3_bucket.plain"), None);
+    assert_eq!(marked("module.net.aws_vpc.this"), None);
+}
+
+#[test]
+fn a_for_over_module_instances_marks_only_what_reads_a_sensitive_output() {
+    let errors = evaluate_stack(
+        r#"
+module "net" {
+  source   = "../modules/net"
+  for_each = toset(["a", "b"])
+  cidr     = "10.0.0.0/16"
+}
+
+output "names" {
+  value = { for k, m in module.net : k => m.name }
+}
+
+output "tokens" {
+  value = { for k, m in module.net : k => m.token }
+}
+
+output "whole" {
+  value = [for m in module.net : m]
+}
+"#,
+    )
+    .expect_err("refused");
+    let mut errors = errors;
+    errors.sort();
+    assert_eq!(
+        errors,
+        [
+            "stack/main.hcl:12:1: output \"tokens\" refers to sensitive values",
+            "stack/main.hcl:16:1: output \"whole\" refers to sensitive values",
+        ],
+        "{errors:#?}"
     );
 }
 

@@ -66,12 +66,17 @@ pub fn assemble(shape: Shape, seen: Vec<(ResourceAddr, Value)>) -> Value {
 }
 
 /// Evaluates `count` / `for_each` of `what` (`aws_subnet.a`, `module.net`): which
-/// instances it has, in key order; `[None]` when it has neither.
+/// instances it has, in key order; `[None]` when it has neither. A `for_each` computed
+/// from a sensitive value is refused: instance keys show in every address.
+///
+/// `validating` (keel validate, where variables may be unknown): a count or for_each that
+/// is unknown gives one stand-in instance, so the block's body is still checked.
 pub(super) fn repetitions(
     what: &str,
     count: Option<&Expr>,
     for_each: Option<&Expr>,
     env: &Env,
+    validating: bool,
 ) -> Result<Vec<Option<Repetition>>, Diagnostics> {
     let unknown = |arg: &str, e: &Expr| -> Diagnostics {
         let names: Vec<String> = refs::references(e)
@@ -95,14 +100,16 @@ pub(super) fn repetitions(
         .into()
     };
     if let Some(e) = count {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        let mut ctx = Ctx::new(env, e.file);
+        let v = ctx.eval(&e.expr)?;
         let n = match v {
+            Value::Unknown if validating => 1,
             Value::Unknown => return Err(unknown("count", e)),
             Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => n as u64,
             other => {
                 return Err(Diagnostic::error(format!(
                     "count of {what} must be a whole number of zero or more, got {}",
-                    other.to_hcl()
+                    ctx.scrub(&other.to_hcl())
                 ))
                 .at(e.span())
                 .into());
@@ -111,13 +118,28 @@ pub(super) fn repetitions(
         return Ok((0..n).map(|i| Some(Repetition::Count(i))).collect());
     }
     if let Some(e) = for_each {
-        let v = Ctx::new(env, e.file).eval(&e.expr)?;
+        let (v, sensitive) = Ctx::new(env, e.file).eval_marked(&e.expr)?;
+        if sensitive {
+            // Instance keys appear in every address, plan and log line.
+            return Err(Diagnostic::error(format!(
+                "the for_each of {what} is derived from a sensitive value"
+            ))
+            .at(e.span())
+            .help("instance keys are shown in every plan and address, so they cannot be secret; use nonsensitive keys (for_each over names, look secrets up inside)")
+            .into());
+        }
         // A map's keys are always known; its values may be unknown until apply.
         let unknown_keys = match &v {
             Value::Unknown => true,
             Value::List(items) => items.iter().any(Value::has_unknown),
             _ => false,
         };
+        if unknown_keys && validating {
+            return Ok(vec![Some(Repetition::Each {
+                key: String::new(),
+                value: Value::Unknown,
+            })]);
+        }
         if unknown_keys {
             return Err(unknown("for_each", e));
         }

@@ -4,6 +4,8 @@ use super::{Ctx, Env, ProviderSettings, Repetition};
 use crate::addr::ResourceAddr;
 use crate::config::{Config, ProviderBlock, Resource, attr_span, block_header_span, span_of};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span, suggest};
+use crate::eval::SENSITIVE;
+use crate::eval::sensitive::Found;
 use crate::providers::schema::{Attr, BlockType, Mode, Ty};
 use crate::providers::{schema, supported_types};
 use crate::value::{Value, format_number};
@@ -25,6 +27,20 @@ pub fn resource_config(
     provider: &ProviderSettings,
     repetition: Option<&Repetition>,
 ) -> Result<Value, Diagnostics> {
+    resource_config_marked(config, res, addr, env, provider, repetition).map(|(v, _)| v)
+}
+
+/// [`resource_config`], and what in it is sensitive: the top-level attributes set from a
+/// sensitive value (or blocks with such an attribute inside), and the secret strings read
+/// or computed on the way.
+pub fn resource_config_marked(
+    config: &Config,
+    res: &Resource,
+    addr: &ResourceAddr,
+    env: &Env,
+    provider: &ProviderSettings,
+    repetition: Option<&Repetition>,
+) -> Result<(Value, Found), Diagnostics> {
     let Some(schema) = schema(&res.type_) else {
         let supported = supported_types();
         let mut d = Diagnostic::error(format!(
@@ -43,6 +59,7 @@ pub fn resource_config(
         return Err(d.into());
     };
     let mut diags = Diagnostics::default();
+    let mut found = Found::default();
     let mut map = eval_body(
         &res.body,
         res.file,
@@ -53,7 +70,11 @@ pub fn resource_config(
         env,
         repetition,
         &mut diags,
+        &mut found,
     );
+    if found.attrs.contains("tags") {
+        found.attrs.insert("tags_all".to_string());
+    }
     if schema.taggable {
         let tags = map.get("tags").cloned().unwrap_or(Value::Null);
         if let Some(m) = tags.as_map()
@@ -96,7 +117,7 @@ pub fn resource_config(
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(Value::Map(map))
+    Ok((Value::Map(map), found))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,6 +131,7 @@ fn eval_body(
     env: &Env,
     repetition: Option<&Repetition>,
     diags: &mut Diagnostics,
+    found: &mut Found,
 ) -> BTreeMap<String, Value> {
     let mut map = BTreeMap::new();
     let names = || {
@@ -125,10 +147,10 @@ fn eval_body(
     for attr in body.attributes() {
         let key = attr.key.as_str();
         if let Some(bt) = blocks.iter().find(|b| b.name == key && b.computed) {
-            match Ctx::new(env, file)
-                .with_repetition(repetition)
-                .eval(&attr.value)
-            {
+            let mut ctx = Ctx::new(env, file).with_repetition(repetition);
+            let result = ctx.eval(&attr.value);
+            found.note(key, &ctx);
+            match result {
                 // `ingress = null` is the same as leaving it out.
                 Ok(Value::Null) => {}
                 Ok(v) => match block_list(v, bt) {
@@ -137,7 +159,7 @@ fn eval_body(
                         as_argument.push(key);
                     }
                     Err(msg) => diags.push(
-                        Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                        Diagnostic::error(format!("\"{key}\" in {what}: {}", ctx.scrub(&msg)))
                             .at(span_of(file, attr.value.span())),
                     ),
                 },
@@ -177,30 +199,37 @@ fn eval_body(
             );
             continue;
         }
-        match Ctx::new(env, file)
-            .with_repetition(repetition)
-            .eval(&attr.value)
-        {
-            Ok(v) => match coerce(v, schema.ty) {
-                Ok(v) => {
-                    // Values known only at apply are checked then, when this runs again.
-                    if let Some(check) = schema.check
-                        && !v.is_null()
-                        && !v.has_unknown()
-                        && let Err(msg) = check(&v)
-                    {
-                        diags.push(
-                            Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+        let mut ctx = Ctx::new(env, file).with_repetition(repetition);
+        match ctx.eval(&attr.value) {
+            Ok(v) => {
+                found.note(key, &ctx);
+                match coerce(v, schema.ty) {
+                    Ok(v) => {
+                        // Values known only at apply are checked then, when this runs again.
+                        if let Some(check) = schema.check
+                            && !v.is_null()
+                            && !v.has_unknown()
+                            && let Err(msg) = check(&v)
+                        {
+                            diags.push(
+                                Diagnostic::error(format!(
+                                    "\"{key}\" in {what}: {}",
+                                    ctx.scrub(&msg)
+                                ))
                                 .at(span_of(file, attr.value.span())),
-                        );
+                            );
+                        }
+                        map.insert(key.to_string(), v);
                     }
-                    map.insert(key.to_string(), v);
-                }
-                Err(msg) => diags.push(
-                    Diagnostic::error(format!("\"{key}\" in {what}: {msg}"))
+                    Err(msg) => diags.push(
+                        Diagnostic::error(format!(
+                            "\"{key}\" in {what}: {}",
+                            ctx.scrub(&msg).replace("\"(sensitive value)\"", SENSITIVE)
+                        ))
                         .at(span_of(file, attr.value.span())),
-                ),
-            },
+                    ),
+                }
+            }
             Err(d) => diags.push(d),
         }
     }
@@ -217,6 +246,7 @@ fn eval_body(
                 )),
             ),
             Some(bt) => {
+                let mut inner_found = Found::default();
                 let inner = eval_body(
                     &block.body,
                     file,
@@ -227,7 +257,12 @@ fn eval_body(
                     env,
                     repetition,
                     diags,
+                    &mut inner_found,
                 );
+                if !inner_found.attrs.is_empty() {
+                    found.attrs.insert(key.to_string());
+                    found.secrets.extend(inner_found.secrets);
+                }
                 let list = map
                     .entry(key.to_string())
                     .or_insert_with(|| Value::List(vec![]));
@@ -421,7 +456,7 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
             ),
         },
         (ty, v) => Err(format!(
-            "expected {}, got {} {}",
+            "expected {}, got {}",
             match ty {
                 Ty::String => "a string",
                 Ty::Bool => "true or false",
@@ -430,12 +465,8 @@ fn coerce(v: Value, ty: Ty) -> Result<Value, String> {
                 Ty::StringList | Ty::StringSet => "a list of strings",
                 Ty::Policy => "a JSON policy document",
             },
-            match v {
-                Value::List(_) | Value::Map(_) => "a",
-                _ => "",
-            },
             if matches!(v, Value::List(_) | Value::Map(_)) {
-                v.type_name().to_string()
+                format!("a {}", v.type_name())
             } else {
                 v.to_hcl()
             },
@@ -488,8 +519,13 @@ pub fn computed_value(type_: &str, config: &Value, prior: Option<&Value>) -> Val
     Value::Map(map)
 }
 
-/// Evaluates `provider "aws" { ... }`.
-pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSettings, Diagnostics> {
+/// Evaluates `provider "aws" { ... }`. `lenient` (keel validate, where variables without
+/// a value are unknown) treats unknown settings as unset instead of an error.
+pub fn provider_settings(
+    p: &ProviderBlock,
+    env: &Env,
+    lenient: bool,
+) -> Result<ProviderSettings, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut out = ProviderSettings::default();
     if p.name != "aws" {
@@ -504,6 +540,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
         match Ctx::new(env, p.file).eval(expr) {
             Ok(Value::String(s)) => Some(s),
             Ok(Value::Null) => None,
+            Ok(Value::Unknown) if lenient => None,
             Ok(other) => {
                 diags.push(
                     Diagnostic::error(format!("expected a string, got {}", other.to_hcl()))
@@ -523,6 +560,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
             "endpoint" => out.endpoint = string(&attr.value, &mut diags),
             "s3_use_path_style" => match Ctx::new(env, p.file).eval(&attr.value) {
                 Ok(Value::Bool(b)) => out.s3_use_path_style = Some(b),
+                Ok(Value::Unknown) if lenient => {}
                 Ok(_) => diags.push(Diagnostic::error("s3_use_path_style must be true or false").at(attr_span(p.file, attr))),
                 Err(d) => diags.push(d),
             },
@@ -556,6 +594,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
                                     Value::String(s) => {
                                         out.default_tags.insert(k, s);
                                     }
+                                    Value::Unknown if lenient => {}
                                     other => diags.push(
                                         Diagnostic::error(format!(
                                             "default tag \"{k}\" must be a known string, got {}",
@@ -566,6 +605,7 @@ pub fn provider_settings(p: &ProviderBlock, env: &Env) -> Result<ProviderSetting
                                 }
                             }
                         }
+                        Ok(Value::Unknown) if lenient => {}
                         Ok(other) => diags.push(
                             Diagnostic::error(format!(
                                 "default_tags.tags must be a map, got {}",

@@ -175,6 +175,8 @@ pub(crate) async fn adopt<P: Provider>(
         attributes: value.to_json(),
         dependencies: Vec::new(),
         provider: cx.provider.clone(),
+        // The configuration marks them at the next plan, as Terraform's import does.
+        sensitive_attributes: Vec::new(),
     })
 }
 

@@ -19,7 +19,7 @@ use crate::providers::schema;
 use crate::state::State;
 use crate::value::Value;
 use deps::Dependencies;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What happens to one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,11 +115,14 @@ pub struct Plan {
     pub outputs: BTreeMap<String, Value>,
     /// Outputs whose declaration says `sensitive = true`.
     pub sensitive_outputs: HashSet<String>,
+    /// Attributes whose values are sensitive, by address: set from sensitive values now,
+    /// or recorded as sensitive in state. Every renderer hides them.
+    pub sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>>,
+    /// The sensitive strings evaluation read or computed for these changes (see
+    /// [`eval::Desired::secrets`]): reports scrub them from free text.
+    pub secrets: Vec<String>,
     /// Outputs that differ from what state recorded: name -> (recorded, planned).
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
-    /// Known values of modules' sensitive variables and outputs: reports redact them
-    /// wherever they appear.
-    pub secrets: Vec<String>,
 }
 
 /// Counts with a replacement counted once, as a replacement (PR comments and JSON).
@@ -286,6 +289,7 @@ pub fn plan(
 ) -> Result<Plan, Diagnostics> {
     let mut changes = Vec::new();
     let mut outputs = BTreeMap::new();
+    let mut marked = BTreeMap::new();
     let mut secrets = Vec::new();
     if !destroy {
         let mut planner = Planner {
@@ -298,6 +302,7 @@ pub fn plan(
         planner.diags.into_result()?;
         changes = planner.changes;
         outputs = walked.outputs;
+        marked = walked.sensitive_attrs;
         secrets = walked.secrets;
     }
 
@@ -364,6 +369,16 @@ pub fn plan(
         steps.push(Step::Delete { change: i });
     }
 
+    let mut sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>> = BTreeMap::new();
+    for c in &changes {
+        let mut set: BTreeSet<String> = marked.remove(&c.addr).unwrap_or_default();
+        if let Some(r) = state.resources.get(&c.addr) {
+            set.extend(r.sensitive_attributes.iter().cloned());
+        }
+        if !set.is_empty() {
+            sensitive_attrs.insert(c.addr.clone(), set);
+        }
+    }
     let sensitive_outputs = config
         .root()
         .outputs
@@ -396,6 +411,7 @@ pub fn plan(
         steps,
         outputs,
         sensitive_outputs,
+        sensitive_attrs,
         secrets,
     })
 }

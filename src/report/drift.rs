@@ -2,6 +2,18 @@
 //! a Markdown issue body. Changed attributes show both values; secrets stay hidden.
 
 use super::Redactor;
+use crate::drift::AttrDrift;
+use crate::eval::SENSITIVE;
+use crate::value::Value;
+
+/// A drifted value, unless state recorded the attribute as sensitive.
+fn shown(a: &AttrDrift, v: &Value, redact: &Redactor) -> String {
+    if a.sensitive {
+        SENSITIVE.to_string()
+    } else {
+        redact.value(v)
+    }
+}
 use crate::drift::DriftReport;
 use serde_json::json;
 use std::fmt::Write;
@@ -34,8 +46,8 @@ pub fn human(r: &DriftReport, redact: &Redactor) -> String {
                 out,
                 "      {}: {} (recorded) -> {} (in the cloud)",
                 a.name,
-                redact.value(&a.recorded),
-                redact.value(&a.actual)
+                shown(a, &a.recorded, redact),
+                shown(a, &a.actual, redact)
             );
         }
     }
@@ -63,8 +75,9 @@ pub fn json(r: &DriftReport, redact: &Redactor) -> serde_json::Value {
             "id": c.id,
             "attributes": c.attrs.iter().map(|a| json!({
                 "name": a.name,
-                "recorded": redact.json(&a.recorded),
-                "actual": redact.json(&a.actual),
+                "recorded": if a.sensitive { json!(SENSITIVE) } else { redact.json(&a.recorded) },
+                "actual": if a.sensitive { json!(SENSITIVE) } else { redact.json(&a.actual) },
+                "sensitive": a.sensitive,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "missing": r.missing.iter().map(|m| json!({"address": m.addr.to_string(), "id": m.id})).collect::<Vec<_>>(),
@@ -105,8 +118,8 @@ pub fn markdown(r: &DriftReport, redact: &Redactor) -> String {
                     "| `{}` | `{}` | `{}` | `{}` |",
                     c.addr,
                     a.name,
-                    redact.value(&a.recorded).replace('|', "\\|"),
-                    redact.value(&a.actual).replace('|', "\\|")
+                    shown(a, &a.recorded, redact).replace('|', "\\|"),
+                    shown(a, &a.actual, redact).replace('|', "\\|")
                 );
             }
         }

@@ -3,6 +3,7 @@
 
 use super::Redactor;
 use crate::apply::ApplyReport;
+use crate::eval::SENSITIVE;
 use crate::plan::{Action, Change, Plan};
 use crate::providers::schema;
 use crate::value::{Value, quote};
@@ -46,7 +47,7 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     }
     out.push('\n');
     for c in &changed {
-        change(&mut out, c, redact);
+        change(&mut out, &super::masked(plan, c), redact);
         out.push('\n');
     }
     let counts = plan.counts();
@@ -183,13 +184,13 @@ fn changed_lines(out: &mut String, c: &Change, redact: &Redactor) {
                 let _ = writeln!(out, "        }}");
             }
             (b, n) => {
-                let _ = writeln!(
-                    out,
-                    "      ~ {:<width$} = {} -> {}{force}",
-                    a.name,
-                    redact.value(b),
-                    redact.value(n)
-                );
+                let (b, n) = (redact.value(b), redact.value(n));
+                if b == SENSITIVE && n == SENSITIVE {
+                    // Which secret changed, not what it is.
+                    let _ = writeln!(out, "      ~ {:<width$} = {SENSITIVE}{force}", a.name);
+                } else {
+                    let _ = writeln!(out, "      ~ {:<width$} = {b} -> {n}{force}", a.name);
+                }
             }
         }
     }

@@ -8,11 +8,12 @@
 //! | `destroy` | a `keel plan -destroy` plan |
 //! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`) |
 //! | `irreversible` | addresses whose step deletes an existing object |
-//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`), `depends_on` |
+//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on` |
 //! | `output_changes` | by name: `action`, `before`, `after`, `after_unknown`, `sensitive` |
 //!
-//! Sensitive values are replaced by the string "(sensitive value)"; values unknown until
-//! apply are `null`.
+//! Sensitive values (sensitive variables and everything computed from them, sensitive
+//! outputs) are replaced by the string "(sensitive value)"; values unknown until apply are
+//! `null`.
 
 use super::Redactor;
 use crate::plan::{Action, Change, Plan};
@@ -35,7 +36,11 @@ pub fn action_name(a: Action) -> &'static str {
 /// The plan as a JSON document.
 pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
     let summary = plan.summary();
-    let changes: Vec<Json> = plan.changes.iter().map(|c| change(c, redact)).collect();
+    let changes: Vec<Json> = plan
+        .changes
+        .iter()
+        .map(|c| change(&super::masked(plan, c), super::marks(plan, c), redact))
+        .collect();
     let outputs: serde_json::Map<String, Json> = plan
         .output_changes
         .iter()
@@ -82,7 +87,12 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
     })
 }
 
-fn change(c: &Change, redact: &Redactor) -> Json {
+fn change(
+    c: &Change,
+    marks: Option<&std::collections::BTreeSet<String>>,
+    redact: &Redactor,
+) -> Json {
+    let marked = |name: &str| marks.is_some_and(|m| m.contains(name));
     let after_unknown: Vec<String> = c
         .after
         .as_map()
@@ -118,7 +128,9 @@ fn change(c: &Change, redact: &Redactor) -> Json {
             "after": redact.json(&a.after),
             "after_unknown": a.after.has_unknown(),
             "forces_replacement": a.forces_replacement,
+            "sensitive": marked(&a.name),
         })).collect::<Vec<_>>(),
+        "sensitive_attributes": marks.map(|m| m.iter().cloned().collect::<Vec<_>>()).unwrap_or_default(),
         "depends_on": c.dependencies.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
     });
     if c.action.is_replace() {

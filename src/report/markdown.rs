@@ -5,6 +5,7 @@
 //! limit by leaving out resource details from the end, with a note saying so.
 
 use super::Redactor;
+use crate::eval::SENSITIVE;
 use crate::plan::{Action, Change, Plan};
 use crate::value::Value;
 use std::fmt::Write;
@@ -95,7 +96,10 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
         let _ = writeln!(s, "| {} | `{}` |", label(c.action), c.addr);
     }
     s.push('\n');
-    let details = changed.iter().map(|c| detail(c, redact)).collect();
+    let details = changed
+        .iter()
+        .map(|c| detail(&super::masked(plan, c), super::marks(plan, c), redact))
+        .collect();
     (s, details)
 }
 
@@ -118,7 +122,11 @@ fn label(a: Action) -> &'static str {
     }
 }
 
-fn detail(c: &Change, redact: &Redactor) -> String {
+fn detail(
+    c: &Change,
+    marks: Option<&std::collections::BTreeSet<String>>,
+    redact: &Redactor,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -144,6 +152,12 @@ fn detail(c: &Change, redact: &Redactor) -> String {
                 } else {
                     ""
                 };
+                if marks.is_some_and(|m| m.contains(&a.name)) {
+                    // Which secret changes, never what it is.
+                    let _ = writeln!(out, "- {} = {SENSITIVE}", a.name);
+                    let _ = writeln!(out, "+ {} = {SENSITIVE}{force}", a.name);
+                    continue;
+                }
                 if let Some((b, n)) = super::human::document_pair(a, redact) {
                     let _ = writeln!(out, "  {} = <<EOT{force}", a.name);
                     for (tag, line) in super::human::line_diff(b, n) {

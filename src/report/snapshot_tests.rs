@@ -4,7 +4,7 @@
 use super::{Redactor, human, json, markdown};
 use crate::plan::{Action, AttrChange, Change, Plan, Step};
 use crate::value::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
     Value::Map(
@@ -112,6 +112,47 @@ fn every_action() -> Plan {
             Value::Null,
             vec![],
         ),
+        // Attributes computed from a sensitive variable: the values hold no known secret
+        // text, so only the marks can hide them.
+        change(
+            "aws_db_instance.main",
+            Action::Create,
+            None,
+            obj(&[
+                ("username", Value::str("admin")),
+                ("password", Value::str("derived-c2VjcmV0")),
+                ("id", Value::Unknown),
+            ]),
+            vec![],
+        ),
+        change(
+            "aws_instance.gpu",
+            Action::Update,
+            Some(obj(&[
+                ("id", Value::str("i-1")),
+                ("user_data", Value::str("export TOKEN=old-derived-token\n")),
+            ])),
+            obj(&[
+                ("id", Value::str("i-1")),
+                ("user_data", Value::str("export TOKEN=new-derived-token\n")),
+            ]),
+            vec![AttrChange {
+                name: "user_data".into(),
+                before: Value::str("export TOKEN=old-derived-token\n"),
+                after: Value::str("export TOKEN=new-derived-token\n"),
+                forces_replacement: false,
+            }],
+        ),
+        change(
+            "aws_ssm_parameter.token",
+            Action::Delete,
+            Some(obj(&[
+                ("id", Value::str("/team/token")),
+                ("value", Value::str("recorded-derived-secret")),
+            ])),
+            Value::Null,
+            vec![],
+        ),
         change(
             "aws_s3_bucket.secret",
             Action::Create,
@@ -147,6 +188,20 @@ fn every_action() -> Plan {
         changes,
         outputs: BTreeMap::from([("vpc_id".to_string(), Value::Unknown)]),
         sensitive_outputs: HashSet::new(),
+        sensitive_attrs: BTreeMap::from([
+            (
+                "aws_db_instance.main".parse().unwrap(),
+                BTreeSet::from(["password".to_string()]),
+            ),
+            (
+                "aws_instance.gpu".parse().unwrap(),
+                BTreeSet::from(["user_data".to_string()]),
+            ),
+            (
+                "aws_ssm_parameter.token".parse().unwrap(),
+                BTreeSet::from(["value".to_string()]),
+            ),
+        ]),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
         secrets: vec![],
     }
@@ -187,7 +242,10 @@ fn no_renderer_shows_a_sensitive_value() {
         markdown::comment(&[(&plan, &r)], markdown::GITHUB_COMMENT_LIMIT),
     ] {
         assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains("derived"), "{text}");
         assert!(text.contains("(sensitive value)"), "{text}");
+        // What is not sensitive is still shown.
+        assert!(text.contains("admin"), "{text}");
     }
 }
 
@@ -205,7 +263,7 @@ fn a_long_comment_is_cut_to_the_limit_with_a_note() {
     );
     // The headline and the irreversible steps survive any cut.
     assert!(
-        cut.contains("### `starter`: 3 to add, 1 to change, 2 to replace, 1 to destroy"),
+        cut.contains("### `starter`: 4 to add, 2 to change, 2 to replace, 2 to destroy"),
         "{cut}"
     );
     assert!(cut.contains("`aws_s3_bucket.old`: destroyed"), "{cut}");

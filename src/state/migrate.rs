@@ -114,6 +114,7 @@ mod tests {
                     attributes: serde_json::json!({"id": "vpc-1"}),
                     dependencies: vec![],
                     provider: Default::default(),
+                    sensitive_attributes: vec![],
                 },
             );
             let lock = from.lock("t").await.unwrap();

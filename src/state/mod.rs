@@ -78,6 +78,10 @@ pub struct ResourceState {
     /// no longer in the configuration follow these in reverse.
     #[serde(default)]
     pub dependencies: Vec<ResourceAddr>,
+    /// Top-level attributes whose values came from sensitive values (as Terraform's
+    /// `sensitive_attributes`): reports hide them, even once the configuration is gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attributes: Vec<String>,
 }
 
 impl ResourceState {

@@ -164,6 +164,7 @@ mod tests {
                     attributes: serde_json::json!({ "id": format!("id-{addr}") }),
                     dependencies: deps.iter().map(|d| a(d)).collect(),
                     provider: Default::default(),
+                    sensitive_attributes: vec![],
                 },
             );
         };

@@ -86,7 +86,6 @@ impl Project {
         run_keel(self.root.path(), args, &self.dir())
     }
 
-    /// Runs keel with `input` on its standard input, as a person answering its prompt.
     /// Asserts that a fresh plan (with refresh) finds nothing to do.
     pub fn assert_no_changes(&self) {
         let again = self.keel(&["plan", "-detailed-exitcode"]);
@@ -107,6 +106,7 @@ impl Project {
         cmd
     }
 
+    /// Runs keel with `input` on its standard input, as a person answering its prompt.
     pub fn keel_with_input(&self, args: &[&str], input: &str) -> Run {
         let mut cmd = command(self.root.path(), args, &self.dir());
         cmd.stdin(Stdio::piped())

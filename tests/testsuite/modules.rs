@@ -321,6 +321,7 @@ output "token" {
 }
 "#,
     );
+    // An output that passes a module's secret on must say so, as in Terraform.
     p.write(
         "main.hcl",
         r#"
@@ -331,6 +332,30 @@ module "cred" {
 
 output "token" {
   value = module.cred.token
+}
+"#,
+    );
+    let refused = p.keel(&["plan"]);
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("output \"token\" refers to sensitive values"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("tok-prod"), "{}", refused.stderr);
+    p.write(
+        "main.hcl",
+        r#"
+module "cred" {
+  source = "../modules/cred"
+  name   = "prod"
+}
+
+output "token" {
+  value     = module.cred.token
+  sensitive = true
 }
 "#,
     );

@@ -515,6 +515,7 @@ fn cost_of_a_state_write() {
                 attributes: serde_json::json!({"id": format!("subnet-{i:08x}"), "cidr_block": "10.0.0.0/24", "tags": {"a": "b"}}),
                 dependencies: vec![],
                 provider: Default::default(),
+                sensitive_attributes: vec![],
             },
         );
     }
