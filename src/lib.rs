@@ -8,6 +8,7 @@
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
+//! Plan + Config         --guard::check-->  guard::Report  (policy findings, cost, budget)
 //! Plan + provider       --apply-->         State'         (written after every operation)
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
 //! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
@@ -28,10 +29,12 @@ pub mod addr;
 pub mod apply;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod diag;
 pub mod drift;
 pub mod eval;
 pub mod graph;
+pub mod guard;
 pub mod import;
 pub mod plan;
 pub mod providers;

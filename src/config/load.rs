@@ -30,6 +30,7 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
             return Err((sources, diags));
         }
     };
+    super::shared::read(dir, &mut sources, &mut diags, &mut terraform);
     let mut tfvars = Vec::new();
     read_tfvars(dir, &mut tfvars, &mut sources, &mut diags);
     let mut modules = vec![root];
@@ -147,7 +148,7 @@ fn read_tfvars(
 
 /// Reads and parses one file into `sources`; a read or syntax error is reported and
 /// gives `None`.
-fn parse_file(
+pub(super) fn parse_file(
     path: &Path,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
@@ -207,6 +208,9 @@ const TOP_LEVEL: &[&str] = &[
     "resource",
     "module",
     "output",
+    "policy",
+    "budget",
+    "cost",
 ];
 const NOT_YET: &[&str] = &["data", "moved", "import", "check"];
 
@@ -231,7 +235,7 @@ fn read_body(
                         attr.key.as_str()
                     ))
                     .at(attr_span(file, attr))
-                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output"),
+                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output, policy, budget, cost"),
                 );
                 continue;
             }
@@ -244,7 +248,7 @@ fn read_body(
             .map(|l| label_str(l).to_string())
             .collect();
         let want_labels = match kind.as_str() {
-            "terraform" | "locals" => 0,
+            "terraform" | "locals" | "policy" | "budget" | "cost" => 0,
             "provider" | "variable" | "output" | "module" => 1,
             "resource" => 2,
             _ => usize::MAX,
@@ -314,6 +318,17 @@ fn read_body(
                     span: header,
                 });
             }
+            "policy" | "budget" | "cost" if !root => diags.push(
+                Diagnostic::error(format!("{kind} blocks belong in the stack, not in a called module"))
+                    .at(header)
+                    .help("guardrails apply to a whole stack: move the block into the stack's files (or a keel.hcl beside the stack)"),
+            ),
+            "policy" | "budget" | "cost" => terraform.guardrails.push(Backend {
+                kind: kind.clone(),
+                body: block.body,
+                file,
+                span: header,
+            }),
             "variable" => read_variable(config, file, &labels[0], header, block.body, diags),
             "locals" => {
                 for structure in block.body.into_iter() {

@@ -120,6 +120,9 @@ pub struct Plan {
     /// Known values of modules' sensitive variables and outputs: reports redact them
     /// wherever they appear.
     pub secrets: Vec<String>,
+    /// The guardrails' verdict (policy findings, cost, budget), once checked
+    /// ([`crate::guard::Guard::check`]); reports show it when present.
+    pub guard: Option<crate::guard::Report>,
 }
 
 /// Counts with a replacement counted once, as a replacement (PR comments and JSON).
@@ -397,6 +400,7 @@ pub fn plan(
         outputs,
         sensitive_outputs,
         secrets,
+        guard: None,
     })
 }
 

@@ -149,6 +149,7 @@ fn every_action() -> Plan {
         sensitive_outputs: HashSet::new(),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
         secrets: vec![],
+        guard: None,
     }
 }
 
