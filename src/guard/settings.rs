@@ -396,13 +396,17 @@ impl Reader<'_> {
 
     fn budget(&mut self, block: &Backend) {
         let mut monthly = None;
+        let mut written = false;
         for attr in block.body.attributes() {
             match attr.key.as_str() {
-                "monthly_usd" => match self.number(block, attr) {
-                    Some(n) if n >= 0.0 => monthly = Some(n),
-                    Some(_) => self.error(block, attr, "must not be negative"),
-                    None => {}
-                },
+                "monthly_usd" => {
+                    written = true;
+                    match self.number(block, attr) {
+                        Some(n) if n >= 0.0 => monthly = Some(n),
+                        Some(_) => self.error(block, attr, "must not be negative"),
+                        None => {}
+                    }
+                }
                 _ => self.unexpected_attr(block, attr, "a budget block takes monthly_usd"),
             }
         }
@@ -413,6 +417,7 @@ impl Reader<'_> {
                     span: block.span.clone(),
                 })
             }
+            None if written => {}
             None => self.diags.push(
                 Diagnostic::error("a budget block needs monthly_usd")
                     .at(block.span.clone())
