@@ -3,6 +3,7 @@
 //! sensitive value never reaches the screen, a PR comment or a log.
 
 pub mod drift;
+pub mod guard;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -58,6 +59,15 @@ impl Redactor {
         }
     }
 
+    /// Free text (a finding's message, a waiver's reason) with every secret in it replaced.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in self.secrets.iter().filter(|s| s.len() >= 4) {
+            out = out.replace(s.as_str(), "(sensitive value)");
+        }
+        out
+    }
+
     fn hides(&self, text: &str) -> bool {
         self.secrets.iter().any(|s| {
             if s.len() >= 4 {
@@ -83,3 +93,6 @@ mod tests {
 
 #[cfg(test)]
 mod snapshot_tests;
+
+#[cfg(test)]
+mod guard_snapshots;

@@ -34,7 +34,7 @@ fn change(
     }
 }
 
-fn every_action() -> Plan {
+pub(super) fn every_action() -> Plan {
     let tags = |t: &str| obj(&[("Name", Value::str("net")), ("tier", Value::str(t))]);
     let subnet = |cidr: &str, id: Value| {
         obj(&[
@@ -153,7 +153,7 @@ fn every_action() -> Plan {
     }
 }
 
-fn redactor() -> Redactor {
+pub(super) fn redactor() -> Redactor {
     Redactor::new(["hunter2".to_string()])
 }
 
