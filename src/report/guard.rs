@@ -63,7 +63,12 @@ fn total(t: &Total, e: &Estimate) -> String {
 pub fn human(r: &Report, redact: &Redactor) -> String {
     let mut out = String::new();
     let e = &r.cost;
-    if !e.lines.is_empty() {
+    if e.lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nCost estimate: $0.00/month ($0.00/h) before and after; nothing here has an hourly price (usage such as S3 storage, requests and data transfer is not estimated)."
+        );
+    } else {
         let _ = writeln!(
             out,
             "\nCost estimate (on-demand prices for {} as of {}; a month is {} hours):",
