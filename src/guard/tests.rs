@@ -363,3 +363,35 @@ fn a_prices_file_overrides_the_table() {
         "{errors:?}"
     );
 }
+
+/// Every stack shipped in `stacks/` plans (with its defaults, against empty state) with
+/// no finding that would stop it.
+#[test]
+fn every_shipped_stack_passes_without_deny_findings() {
+    let stacks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    let mut dirs: Vec<_> = std::fs::read_dir(&stacks)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty());
+    for dir in dirs {
+        let config = crate::config::load(&dir)
+            .unwrap_or_else(|(s, d)| panic!("{}: {:?}", dir.display(), located(&s, &d)));
+        let graph = crate::graph::build(&config).unwrap();
+        let inputs = Inputs::default();
+        let guard = Guard::load(&config, &inputs)
+            .unwrap_or_else(|d| panic!("{:?}", located(&config.sources, &d)));
+        let plan = crate::plan::plan(&config, &graph, &inputs, &State::new("s"), false)
+            .unwrap_or_else(|d| panic!("{}: {:?}", dir.display(), located(&config.sources, &d)));
+        let report = guard.check(&config, &graph, &inputs, &plan);
+        let denies: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.blocks())
+            .map(|f| format!("{} {:?}: {}", f.rule, f.address, f.message))
+            .collect();
+        assert!(denies.is_empty(), "{}: {denies:#?}", dir.display());
+    }
+}

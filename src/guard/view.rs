@@ -22,7 +22,7 @@ use crate::eval::{self, Hook, Inputs, ProviderSettings, computed_value};
 use crate::graph::{Node, ResourceGraph};
 use crate::plan::{Action, Change, Plan};
 use crate::providers::schema;
-use crate::providers::schema::Ty;
+use crate::providers::schema::{Mode, Ty};
 use crate::value::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -70,7 +70,8 @@ pub fn has_marker(s: &str) -> bool {
 pub struct Planned<'a> {
     pub addr: &'a ResourceAddr,
     pub change: &'a Change,
-    /// The planned value, with markers for unknown references.
+    /// What the configuration asks for, with markers for unknown references and the
+    /// attributes only the cloud sets (see [`judged`]).
     pub value: Value,
 }
 
@@ -149,7 +150,9 @@ impl<'a> Inventory<'a> {
             .map(|c| Planned {
                 addr: &c.addr,
                 change: c,
-                value: seen.remove(&c.addr).unwrap_or_else(|| c.after.clone()),
+                value: seen
+                    .remove(&c.addr)
+                    .unwrap_or_else(|| judged(&c.addr.type_, &c.config, &c.after)),
             })
             .collect();
         let index = items.iter().enumerate().map(|(i, p)| (p.addr, i)).collect();
@@ -209,6 +212,23 @@ impl<'a> Inventory<'a> {
     }
 }
 
+/// What rules judge: the configuration (markers for references; defaults for optional
+/// arguments left out; nothing for what is left to the cloud), plus the attributes only
+/// the cloud sets (`id`, `arn`), which identify a resource that exists already. What the
+/// cloud chose for a setting the configuration leaves out is drift's business, not
+/// policy's: a rule reads what the stack asks for.
+fn judged(type_: &str, config: &Value, after: &Value) -> Value {
+    let mut map = config.as_map().cloned().unwrap_or_default();
+    if let Some(schema) = schema(type_) {
+        for a in schema.attrs.iter().filter(|a| a.mode == Mode::Computed) {
+            if let Some(v) = after.get_opt(a.name) {
+                map.entry(a.name.to_string()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    Value::Map(map)
+}
+
 /// The evaluation hook that stands markers in for unknown string attributes.
 struct Symbolic<'a> {
     planned: HashMap<&'a ResourceAddr, &'a Value>,
@@ -244,8 +264,11 @@ impl Hook for Symbolic<'_> {
                 }
             }
         }
-        // Rules see the resource's own unknowns as unknown; references to it see markers.
-        self.seen.insert(addr.clone(), Value::Map(map.clone()));
+        self.seen.insert(
+            addr.clone(),
+            judged(&type_, &value, &Value::Map(map.clone())),
+        );
+        // References to the resource see markers for its unknown strings.
         if let Some(schema) = schema(&type_) {
             for a in schema.attrs {
                 if a.ty == Ty::String && matches!(map.get(a.name), Some(Value::Unknown)) {

@@ -189,9 +189,8 @@ async fn a_waiver_beside_the_stack_lets_the_plan_through_and_every_report_shows_
     assert_eq!(doc["policy"]["blocked"], false);
     let md = p.keel(&["plan", "--format", "markdown"]).ok();
     assert!(
-        md.stdout.contains(&format!(
-            "| ✅ waived | `sg-open-ingress` | `aws_security_group.bastion`"
-        )),
+        md.stdout
+            .contains("| ✅ waived | `sg-open-ingress` | `aws_security_group.bastion`"),
         "{}",
         md.stdout
     );
@@ -250,7 +249,7 @@ fn usd(x: f64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);

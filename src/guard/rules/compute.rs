@@ -1,7 +1,7 @@
 //! Compute: IMDSv2 required and EBS volumes encrypted, on instances (with what their
 //! launch template supplies) and on launch templates. Left out, EC2 allows IMDSv1 (unless
 //! the AMI asks for v2) and creates unencrypted volumes (unless the account encrypts by
-//! default); neither can be seen from the plan, so leaving them out is a finding.
+//! default); neither is the stack's to decide then, so leaving them out is a finding.
 
 use super::Hit;
 use super::network::launch_template;
@@ -36,7 +36,7 @@ pub fn imdsv2(inv: &Inventory, _: &RuleConfig) -> Vec<Hit> {
         let own = http_tokens(i);
         let tokens = match own {
             Value::String(_) => own,
-            Value::Unknown if i.change.before.is_some() => continue,
+            Value::Unknown => continue,
             _ => match launch_template(inv, i) {
                 Target::Resource(lt, _) => match http_tokens(lt) {
                     Value::String(_) => continue, // judged on the template
@@ -101,6 +101,7 @@ pub fn ebs_encryption(inv: &Inventory, _: &RuleConfig) -> Vec<Hit> {
             .unwrap_or(&Value::Null);
         match own {
             Value::Bool(true) => continue,
+            Value::Unknown => continue,
             Value::Bool(false) => {
                 hits.push(
                     Hit::new(
@@ -111,7 +112,6 @@ pub fn ebs_encryption(inv: &Inventory, _: &RuleConfig) -> Vec<Hit> {
                 );
                 continue;
             }
-            Value::Unknown if i.change.before.is_some() => continue,
             _ => {}
         }
         match launch_template(inv, i) {

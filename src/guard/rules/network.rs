@@ -255,15 +255,13 @@ pub fn gpu_private(inv: &Inventory, _: &RuleConfig) -> Vec<Hit> {
                     .at("associate_public_ip_address"),
             );
         }
-        // Left out, an instance's subnet is the cloud's choice: unknown in the plan.
-        let unset = |v: &Value| v.is_null() || matches!(v, Value::Unknown);
         let mut subnet = i.get("subnet_id");
-        if unset(subnet)
+        if subnet.is_null()
             && let Some(n) = nic
         {
             subnet = n.get("subnet_id");
         }
-        if unset(subnet) {
+        if subnet.is_null() {
             if template.is_some() || i.block("launch_template").is_none() {
                 hits.push(
                     Hit::new(i.addr, format!("{itype} instance names no subnet, so it launches into the default VPC, whose subnets are public"))
