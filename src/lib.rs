@@ -19,6 +19,10 @@
 //! block per scope; `eval` expands `count` / `for_each` of module calls and resources into
 //! addressed instances (`module.net["a"].aws_subnet.private[0]`) while it walks the graph.
 //!
+//! [`guard`] holds every plan to the stack's guardrails before anything is applied: policy
+//! rules over the planned resources, waivers, and the cost before and after ([`cost`],
+//! from a price table shipped as data) against the stack's budget.
+//!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only
 //! code that calls a cloud), [`state`] (the recorded truth: locked, written after every

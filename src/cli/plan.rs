@@ -136,7 +136,8 @@ pub fn make_plan(
         .unwrap_or_else(|| State::new(&stack.config.stack));
     // The guardrails judge the plan made from state alone first: a plan they stop is not
     // worth reading the cloud for, so it makes no AWS call at all.
-    if let Ok(plan) = plan_with_guard(&state)
+    let from_state = plan_with_guard(&state);
+    if let Ok(plan) = &from_state
         && plan.guard.as_ref().is_some_and(|g| g.blocked())
     {
         let note = "\nNote: the stack's guardrails stop this plan, so keel did not read the cloud; the plan below is made from state alone.\n";
@@ -145,10 +146,12 @@ pub fn make_plan(
         } else {
             eprint!("{note}")
         }
-        return Ok((lock, state, plan));
+        return Ok((lock, state, from_state?));
     }
-    if let Some(providers) = providers
-        && !state.resources.is_empty()
+    let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
+        return Ok((lock, state, from_state?));
+    };
+    // Read the cloud, then plan again against what it holds.
     {
         let mut progress = |line: String| {
             if to_stdout {

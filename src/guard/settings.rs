@@ -109,11 +109,6 @@ impl Settings {
             .cloned()
             .unwrap_or_else(|| RuleConfig::default_for(rule))
     }
-
-    /// The waiver covering `rule` on `addr`, if any.
-    pub fn waiver(&self, rule: &str, addr: &ResourceAddr) -> Option<&Waiver> {
-        self.waivers.iter().rev().find(|w| w.covers(rule, addr))
-    }
 }
 
 /// Reads every guardrail block of `config`; every problem is reported at once.
