@@ -44,6 +44,8 @@ pub struct Report {
     pub budget: Option<f64>,
     /// Waivers that matched no finding: `RULE for ADDRESS`.
     pub unused_waivers: Vec<String>,
+    /// What the rules could not see (references that could not be traced).
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -177,11 +179,16 @@ impl Guard {
             .filter(|(_, used)| !used)
             .map(|(w, _)| format!("{} for {}", w.rule, w.address))
             .collect();
+        let mut notes = Vec::new();
+        if !inv.symbolic && !plan.destroy {
+            notes.push("keel could not trace references between resources (an expression fails on a value known only after apply), so rules that relate resources (a bucket's encryption, a VPC's flow log, an instance's subnet) judged known values only".to_string());
+        }
         Report {
             findings: findings.into_iter().map(|(_, f)| f).collect(),
             cost,
             budget: budget.map(|b| b.monthly_usd),
             unused_waivers,
+            notes,
         }
     }
 }

@@ -128,6 +128,9 @@ pub fn human(r: &Report, redact: &Redactor) -> String {
     for w in &r.unused_waivers {
         let _ = writeln!(out, "  Unused waiver: {w} matches no finding; remove it.");
     }
+    for n in &r.notes {
+        let _ = writeln!(out, "  Note: {n}.");
+    }
     out
 }
 
@@ -235,6 +238,7 @@ pub fn policy_json(r: &Report, redact: &Redactor) -> Json {
             "waiver_reason": f.waiver.as_ref().map(|w| redact.text(w)),
         })).collect::<Vec<_>>(),
         "unused_waivers": r.unused_waivers,
+        "notes": r.notes,
     })
 }
 
@@ -328,6 +332,9 @@ pub fn markdown(r: &Report, redact: &Redactor) -> String {
             );
         }
         s.push('\n');
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "> [!NOTE]\n> {}.\n", cell(n));
     }
     if !e.lines.is_empty() {
         let _ = writeln!(

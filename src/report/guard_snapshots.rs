@@ -138,6 +138,7 @@ pub(super) fn guarded() -> Plan {
             cost,
             budget: Some(50000.0),
             unused_waivers: vec!["kms-rotation for aws_kms_key.gone".into()],
+            notes: vec![],
         }),
         ..every_action()
     }
