@@ -19,6 +19,7 @@ use crate::guard::rules::network::{instance_type, launch_template};
 use crate::guard::view::{Inventory, Planned, Target, first};
 use crate::plan::{Action, Plan};
 use crate::value::Value;
+use std::collections::BTreeMap;
 
 /// The price of one resource, on one side of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +89,9 @@ pub struct Estimate {
     pub spot_discount: f64,
     /// Caveats: usage not estimated, prices from another region.
     pub notes: Vec<String>,
+    /// Spend after the plan per cost-allocation tag: key -> value -> hourly (see
+    /// [`by_tag`]); resources without the tag under "(untagged)".
+    pub by_tag: BTreeMap<String, BTreeMap<String, f64>>,
 }
 
 impl Estimate {
@@ -183,7 +187,43 @@ pub fn estimate(
         hours_per_month: table.hours_per_month,
         spot_discount: table.spot_discount,
         notes,
+        by_tag: BTreeMap::new(),
     }
+}
+
+/// The value a tag has when untagged resources are grouped.
+pub const UNTAGGED: &str = "(untagged)";
+
+/// Groups the after-plan spend by the values of each tag in `keys` (e.g. team,
+/// experiment): what an experiment costs per hour. A resource's tags are its own `tags`
+/// and its provider's default tags.
+pub fn by_tag(
+    e: &Estimate,
+    inv: &Inventory,
+    keys: &[String],
+) -> BTreeMap<String, BTreeMap<String, f64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for l in &e.lines {
+        let (Some(hourly), Some(p)) = (l.after.as_ref().and_then(Priced::hourly), inv.get(&l.addr))
+        else {
+            continue;
+        };
+        for key in keys {
+            let own = p.get("tags").get(key).as_str().map(str::to_string);
+            let default = inv
+                .provider_of(p)
+                .and_then(|s| s.default_tags.get(key).cloned());
+            let value = own
+                .or(default)
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| UNTAGGED.to_string());
+            *out.entry(key.clone())
+                .or_default()
+                .entry(value)
+                .or_default() += hourly;
+        }
+    }
+    out
 }
 
 /// A planned resource's price, its launch template consulted.

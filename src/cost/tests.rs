@@ -269,3 +269,44 @@ fn prices_from_another_region_are_called_out() {
         e.notes
     );
 }
+
+#[test]
+fn spend_is_grouped_by_cost_allocation_tag() {
+    let hcl = r#"
+provider "aws" {
+  default_tags {
+    tags = { team = "ml-platform" }
+  }
+}
+
+resource "aws_instance" "a" {
+  instance_type = "p5.48xlarge"
+  tags          = { experiment = "llama-ft-7" }
+}
+
+resource "aws_instance" "b" {
+  count         = 2
+  instance_type = "g6.xlarge"
+  tags          = { experiment = "whisper-eval" }
+}
+
+resource "aws_nat_gateway" "n" {
+  subnet_id = "subnet-0123456789abcdef0"
+}
+"#;
+    let (_root, config) = load_ok(&[("stack/main.hcl", hcl)]);
+    let graph = crate::graph::build(&config).unwrap();
+    let inputs = crate::eval::Inputs::default();
+    let plan = crate::plan::plan(&config, &graph, &inputs, &State::new("s"), false).unwrap();
+    let inv = Inventory::build(&config, &graph, &inputs, &plan);
+    let e = estimate(&plan, &inv, &table(), None);
+    let groups = by_tag(&e, &inv, &["team".into(), "experiment".into()]);
+    let t = table();
+    assert!(close(groups["experiment"]["llama-ft-7"], od("p5.48xlarge")));
+    assert!(close(
+        groups["experiment"]["whisper-eval"],
+        2.0 * od("g6.xlarge")
+    ));
+    assert!(close(groups["experiment"][UNTAGGED], t.nat_gateway_hour));
+    assert!(close(groups["team"]["ml-platform"], e.after.hourly));
+}

@@ -156,7 +156,10 @@ impl Guard {
             .providers
             .get(&crate::addr::ProviderAddr::default())
             .and_then(|p| p.region.clone());
-        let cost = cost::estimate(plan, &inv, &self.prices, region.as_deref());
+        let mut cost = cost::estimate(plan, &inv, &self.prices, region.as_deref());
+        if let Some(tags) = rules::find("required-tags") {
+            cost.by_tag = cost::by_tag(&cost, &inv, &self.settings.rule(tags).tags);
+        }
         let budget = self.settings.budget.as_ref();
         if let Some(b) = budget
             && let Some(f) = over_budget(config, &cost, b.monthly_usd, b.span.as_ref())

@@ -101,6 +101,13 @@ pub fn human(r: &Report, redact: &Redactor) -> String {
                 "  {unpriced} resource(s) without a price are left out of the totals."
             );
         }
+        for (key, values) in &e.by_tag {
+            let spend: Vec<String> = values
+                .iter()
+                .map(|(v, h)| format!("{v} {}/month", usd(e.monthly(*h))))
+                .collect();
+            let _ = writeln!(out, "  By {key}: {}", spend.join(", "));
+        }
         if let Some(b) = r.budget {
             let _ = writeln!(out, "  Budget: {}/month", usd(b));
         }
@@ -209,6 +216,10 @@ pub fn cost_json(r: &Report) -> Json {
         "after": total_json(&e.after, e),
         "delta_monthly": money_json(e.delta_monthly(), 2),
         "budget_monthly": r.budget,
+        "by_tag": e.by_tag.iter().map(|(k, values)| (
+            k.clone(),
+            values.iter().map(|(v, h)| (v.clone(), money_json(e.monthly(*h), 2))).collect::<serde_json::Map<_, _>>().into(),
+        )).collect::<serde_json::Map<String, Json>>(),
         "resources": e.lines.iter().map(|l| json!({
             "address": l.addr.to_string(),
             "action": super::json::action_name(l.action),
@@ -367,6 +378,13 @@ pub fn markdown(r: &Report, redact: &Redactor) -> String {
                 month(&l.before),
                 month(&l.after)
             );
+        }
+        for (key, values) in &e.by_tag {
+            let spend: Vec<String> = values
+                .iter()
+                .map(|(v, h)| format!("`{v}` {}/mo", usd(e.monthly(*h))))
+                .collect();
+            let _ = writeln!(s, "\nBy {key}: {}", cell(&spend.join(", ")));
         }
         for n in &e.notes {
             let _ = writeln!(s, "\n{}", cell(n));

@@ -101,6 +101,15 @@ pub(super) fn guarded() -> Plan {
         hours_per_month: 730.0,
         spot_discount: t.spot_discount,
         notes: vec!["NAT gateway data processing (per GB) is not estimated.".into()],
+        by_tag: [(
+            "experiment".to_string(),
+            [
+                ("llama-ft-7".to_string(), p5),
+                ("(untagged)".to_string(), g6e_spot + 0.1008),
+            ]
+            .into(),
+        )]
+        .into(),
     };
     let findings = vec![
         finding(
