@@ -137,6 +137,9 @@ pub fn make_plan(
     // The guardrails judge the plan made from state alone first: a plan they stop is not
     // worth reading the cloud for, so it makes no AWS call at all.
     let from_state = plan_with_guard(&state);
+    let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
+        return Ok((lock, state, from_state?));
+    };
     if let Ok(plan) = &from_state
         && plan.guard.as_ref().is_some_and(|g| g.blocked())
     {
@@ -148,9 +151,6 @@ pub fn make_plan(
         }
         return Ok((lock, state, from_state?));
     }
-    let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
-        return Ok((lock, state, from_state?));
-    };
     // Read the cloud, then plan again against what it holds.
     {
         let mut progress = |line: String| {
