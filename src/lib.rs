@@ -8,6 +8,7 @@
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
+//! Plan + Config         --guard::check-->  guard::Report  (policy findings, cost, budget)
 //! Plan + provider       --apply-->         State'         (written after every operation)
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
 //! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
@@ -17,6 +18,10 @@
 //! tree of static scopes (`module.net.module.subnets`); `graph::build` makes one node per
 //! block per scope; `eval` expands `count` / `for_each` of module calls and resources into
 //! addressed instances (`module.net["a"].aws_subnet.private[0]`) while it walks the graph.
+//!
+//! [`guard`] holds every plan to the stack's guardrails before anything is applied: policy
+//! rules over the planned resources, waivers, and the cost before and after ([`cost`],
+//! from a price table shipped as data) against the stack's budget.
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only
@@ -29,11 +34,13 @@ pub mod addr;
 pub mod apply;
 pub mod cli;
 pub mod config;
+pub mod cost;
 pub mod diag;
 pub mod drift;
 pub mod eval;
 pub mod format;
 pub mod graph;
+pub mod guard;
 pub mod import;
 pub mod plan;
 pub mod providers;

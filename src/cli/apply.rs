@@ -54,6 +54,9 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     let outputs_change = !destroy && !plan.output_changes.is_empty();
 
     print!("{}", human::plan(&plan, &redact));
+    if let Some(g) = plan.guard.as_ref().filter(|g| g.blocked()) {
+        return Err(Failure::Message(g.blocked_message()));
+    }
     if !plan.has_changes() && !outputs_change {
         print!(
             "{}",

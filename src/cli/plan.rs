@@ -2,6 +2,7 @@
 
 use super::StackArgs;
 use super::stack::{Failure, Providers, Stack};
+use crate::guard::Guard;
 use crate::plan::Plan;
 use crate::refresh;
 use crate::report::{human, json, markdown};
@@ -96,6 +97,14 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             );
         }
     }
+    let blocked: Vec<String> = planned
+        .iter()
+        .filter_map(|(p, _)| p.guard.as_ref().filter(|g| g.blocked()).map(|g| (p, g)))
+        .map(|(p, g)| format!("{}: {}", p.stack, g.blocked_message()))
+        .collect();
+    if !blocked.is_empty() {
+        return Err(Failure::Message(blocked.join("\n")));
+    }
     let changes = planned.iter().any(|(p, _)| p.has_changes());
     Ok(if args.detailed_exitcode && changes {
         ExitCode::from(2)
@@ -105,7 +114,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
 }
 
 /// Locks the state, reads it, refreshes it from the cloud when a provider is given, and
-/// plans against it. The lock is held until it is dropped.
+/// plans against it, the stack's guardrails checked (`Plan::guard`). The lock is held
+/// until it is dropped.
 pub fn make_plan(
     stack: &Stack,
     operation: &str,
@@ -113,12 +123,36 @@ pub fn make_plan(
     providers: Option<&Providers>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
+    let guard = Guard::load(&stack.config, &stack.inputs).map_err(|d| stack.fail(d))?;
+    let plan_with_guard = |state: &State| -> Result<Plan, Failure> {
+        let mut plan =
+            crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, state, destroy)
+                .map_err(|d| stack.fail(d))?;
+        plan.guard = Some(guard.check(&stack.config, &stack.graph, &stack.inputs, &plan));
+        Ok(plan)
+    };
     let lock = stack.lock(operation)?;
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
-    if let Some(providers) = providers
-        && !state.resources.is_empty()
+    // The guardrails judge the plan made from state alone first: a plan they stop is not
+    // worth reading the cloud for, so it makes no AWS call at all.
+    let from_state = plan_with_guard(&state);
+    let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
+        return Ok((lock, state, from_state?));
+    };
+    if let Ok(plan) = &from_state
+        && plan.guard.as_ref().is_some_and(|g| g.blocked())
+    {
+        let note = "\nNote: the stack's guardrails stop this plan, so keel did not read the cloud; the plan below is made from state alone.\n";
+        if to_stdout {
+            print!("{note}")
+        } else {
+            eprint!("{note}")
+        }
+        return Ok((lock, state, from_state?));
+    }
+    // Read the cloud, then plan again against what it holds.
     {
         let mut progress = |line: String| {
             if to_stdout {
@@ -147,8 +181,7 @@ pub fn make_plan(
         }
         state = refreshed.state;
     }
-    let plan = crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, &state, destroy)
-        .map_err(|d| stack.fail(d))?;
+    let plan = plan_with_guard(&state)?;
     Ok((lock, state, plan))
 }
 

@@ -30,6 +30,7 @@ pub fn load(dir: &Path) -> Result<Config, (SourceMap, Diagnostics)> {
             return Err((sources, diags));
         }
     };
+    super::shared::read(dir, &mut sources, &mut diags, &mut terraform);
     let tfvars = super::tfvars::read_auto(dir, &mut sources, &mut diags);
     let mut modules = vec![root];
     super::call::load_called(&mut modules, &mut sources, &mut diags);
@@ -155,6 +156,9 @@ const TOP_LEVEL: &[&str] = &[
     "resource",
     "module",
     "output",
+    "policy",
+    "budget",
+    "cost",
 ];
 const NOT_YET: &[&str] = &["data", "moved", "import", "check"];
 
@@ -179,7 +183,7 @@ fn read_body(
                         attr.key.as_str()
                     ))
                     .at(attr_span(file, attr))
-                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output"),
+                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output, policy, budget, cost"),
                 );
                 continue;
             }
@@ -192,7 +196,7 @@ fn read_body(
             .map(|l| label_str(l).to_string())
             .collect();
         let want_labels = match kind.as_str() {
-            "terraform" | "locals" => 0,
+            "terraform" | "locals" | "policy" | "budget" | "cost" => 0,
             "provider" | "variable" | "output" | "module" => 1,
             "resource" => 2,
             _ => usize::MAX,
@@ -262,6 +266,17 @@ fn read_body(
                     span: header,
                 });
             }
+            "policy" | "budget" | "cost" if !root => diags.push(
+                Diagnostic::error(format!("{kind} blocks belong in the stack, not in a called module"))
+                    .at(header)
+                    .help("guardrails apply to a whole stack: move the block into the stack's files (or a keel.hcl beside the stack)"),
+            ),
+            "policy" | "budget" | "cost" => terraform.guardrails.push(Backend {
+                kind: kind.clone(),
+                body: block.body,
+                file,
+                span: header,
+            }),
             "variable" => read_variable(config, file, &labels[0], header, block.body, diags),
             "locals" => {
                 for structure in block.body.into_iter() {

@@ -8,6 +8,7 @@
 
 mod call;
 mod load;
+mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -197,6 +198,10 @@ pub struct Terraform {
     /// `encryption { ... }`: client-side encryption of state and plans (kind "encryption");
     /// read by `state::settings`.
     pub encryption: Option<Backend>,
+    /// The guardrails: top-level `policy`, `budget` and `cost` blocks (kind = the block's
+    /// name), those of a shared `keel.hcl` in the directory above the stack first, then
+    /// the stack's own; read by `guard::settings`.
+    pub guardrails: Vec<Backend>,
 }
 
 /// `backend "local" { path = "..." }` or `backend "s3" { ... }` (read by

@@ -123,6 +123,9 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// Outputs that differ from what state recorded: name -> (recorded, planned).
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
+    /// The guardrails' verdict (policy findings, cost, budget), once checked
+    /// ([`crate::guard::Guard::check`]); reports show it when present.
+    pub guard: Option<crate::guard::Report>,
 }
 
 /// Counts with a replacement counted once, as a replacement (PR comments and JSON).
@@ -413,6 +416,7 @@ pub fn plan(
         sensitive_outputs,
         sensitive_attrs,
         secrets,
+        guard: None,
     })
 }
 

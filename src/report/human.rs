@@ -21,6 +21,9 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
             output_lines(&mut out, plan, redact);
             out.push_str("\nApplying will record the new output values; no resource changes.\n");
         }
+        if let Some(g) = &plan.guard {
+            out.push_str(&super::guard::human(g, redact));
+        }
         return out;
     }
     out.push_str("keel will perform the following actions:\n\n");
@@ -72,6 +75,9 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     if !plan.output_changes.is_empty() && !plan.destroy {
         out.push('\n');
         output_lines(&mut out, plan, redact);
+    }
+    if let Some(g) = &plan.guard {
+        out.push_str(&super::guard::human(g, redact));
     }
     out
 }

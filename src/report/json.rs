@@ -10,6 +10,8 @@
 //! | `irreversible` | addresses whose step deletes an existing object |
 //! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on` |
 //! | `output_changes` | by name: `action`, `before`, `after`, `after_unknown`, `sensitive` |
+//! | `cost` | null when not estimated; else `currency` (`"USD"`), `region`, `prices_date`, `prices_source`, `prices_file` (a user's overrides, or null), `hours_per_month` (730), `spot_discount`, `before` and `after` (`hourly`, `monthly`, `estimate`: includes spot estimates, `unpriced`: resources without a price, left out), `delta_monthly`, `budget_monthly` (or null), `by_tag` (monthly spend after the plan by the values of each required cost-allocation tag: `{"experiment": {"llama-ft-7": 40179.2, "(untagged)": 32.85}}`), `resources[]` (`address`, `action`, `before` / `after`: null, or `what`, `hourly`, `monthly`, `estimate`, and `price_unknown` with the reason when there is no price), `notes[]` |
+//! | `policy` | null when not checked; else `blocked` (a deny no waiver covers, or the budget: plan and apply exit 1), `counts` (`deny`, `warn`, `waived`), `findings[]` (`rule`, `severity` (`deny` / `warn`), `status` (`deny`, `warn` or `waived`), `address` (null for the budget), `location` (`file`, `line`, `column`, or null), `message`, `fix`, `waiver_reason`), `unused_waivers[]`, `notes[]` (what the rules could not see) |
 //!
 //! Sensitive values (sensitive variables and everything computed from them, sensitive
 //! outputs) are replaced by the string "(sensitive value)"; values unknown until apply are
@@ -84,6 +86,8 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
         "irreversible": plan.changes.iter().filter(|c| c.action.is_irreversible()).map(|c| c.addr.to_string()).collect::<Vec<_>>(),
         "resource_changes": changes,
         "output_changes": outputs,
+        "cost": plan.guard.as_ref().map(super::guard::cost_json),
+        "policy": plan.guard.as_ref().map(|g| super::guard::policy_json(g, redact)),
     })
 }
 

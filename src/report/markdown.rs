@@ -1,7 +1,7 @@
 //! The Markdown renderer: a pull-request comment a reviewer takes in at a glance. Per stack
 //! a headline with counts, the irreversible steps called out first, then one collapsible
-//! `<details>` per resource with a `diff` block. Sections (cost and policy findings) can
-//! be added beside the resource list. The comment stays under GitHub's 65,536-character
+//! `<details>` per resource with a `diff` block. Under the headline, the guardrails: the
+//! cost line (increase or decrease) and the policy findings ([`super::guard`]). The comment stays under GitHub's 65,536-character
 //! limit by leaving out resource details from the end, with a note saying so.
 
 use super::Redactor;
@@ -63,6 +63,9 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
     let changed = plan.changed_sorted();
     if changed.is_empty() {
         let _ = writeln!(s, "### `{}`: no changes\n", plan.stack);
+        if let Some(g) = &plan.guard {
+            s.push_str(&super::guard::markdown(g, redact));
+        }
         return (s, Vec::new());
     }
     let _ = writeln!(
@@ -90,6 +93,9 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
             let _ = writeln!(s, "> - `{}`: {why}", c.addr);
         }
         s.push('\n');
+    }
+    if let Some(g) = &plan.guard {
+        s.push_str(&super::guard::markdown(g, redact));
     }
     let _ = writeln!(s, "| action | resource |\n|---|---|");
     for c in &changed {

@@ -4,6 +4,7 @@
 
 pub mod diagnostics;
 pub mod drift;
+pub mod guard;
 pub mod human;
 pub mod json;
 pub mod markdown;
@@ -184,3 +185,6 @@ mod tests {
 
 #[cfg(test)]
 mod snapshot_tests;
+
+#[cfg(test)]
+mod guard_snapshots;

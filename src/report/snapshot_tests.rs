@@ -34,7 +34,7 @@ fn change(
     }
 }
 
-fn every_action() -> Plan {
+pub(super) fn every_action() -> Plan {
     let tags = |t: &str| obj(&[("Name", Value::str("net")), ("tier", Value::str(t))]);
     let subnet = |cidr: &str, id: Value| {
         obj(&[
@@ -204,10 +204,11 @@ fn every_action() -> Plan {
         ]),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
         secrets: vec![],
+        guard: None,
     }
 }
 
-fn redactor() -> Redactor {
+pub(super) fn redactor() -> Redactor {
     Redactor::new(["hunter2".to_string()])
 }
 

@@ -33,6 +33,12 @@ class Workflows(unittest.TestCase):
         self.assertIn("<!-- keel-plan -->", script)
         self.assertIn("updateComment", script)
         self.assertEqual(wf["permissions"]["pull-requests"], "write")
+        # A plan the guardrails stop still gets its comment (with the findings); the job
+        # fails after posting it. The phrase is the one keel's Markdown report prints.
+        self.assertIn("grep -q 'The guardrails stop this plan' keel-plan.md", runs)
+        self.assertIn("core.setFailed", script)
+        with open(os.path.join(EXAMPLES, "..", "src", "report", "guard.rs")) as f:
+            self.assertIn("**The guardrails stop this plan**", f.read())
 
     def test_scheduled_drift_opens_updates_and_closes_issues(self):
         wf = load("github", "keel-drift.yml")

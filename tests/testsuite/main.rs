@@ -9,6 +9,7 @@ mod compute;
 mod drift;
 mod encrypted_bucket;
 mod errors;
+mod guard;
 mod iam;
 mod import;
 mod inputs;

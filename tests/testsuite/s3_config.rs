@@ -71,6 +71,13 @@ resource "aws_s3_bucket_public_access_block" "x" {{
   ignore_public_acls      = true
   restrict_public_buckets = true
 }}
+
+# Turning settings off is what this test does; the guardrails would deny it.
+policy {{
+  rule "s3-public-access" {{
+    enabled = false
+  }}
+}}
 "#
         )
     };

@@ -433,6 +433,19 @@ resource "aws_instance" "node" {{
   instance_type   = "p4d.24xlarge"
   placement_group = "{group}"
 }}
+
+# About EC2's launch error, not the guardrails (tests/testsuite/guard.rs).
+policy {{
+  rule "gpu-private-subnet" {{
+    enabled = false
+  }}
+  rule "imdsv2" {{
+    enabled = false
+  }}
+  rule "ebs-encryption" {{
+    enabled = false
+  }}
+}}
 "#
         ),
     );
@@ -469,6 +482,19 @@ resource "aws_instance" "node" {{
     spot_options {{
       max_price = "{price}"
     }}
+  }}
+}}
+
+# About spot options, not the guardrails (tests/testsuite/guard.rs).
+policy {{
+  rule "gpu-private-subnet" {{
+    enabled = false
+  }}
+  rule "imdsv2" {{
+    enabled = false
+  }}
+  rule "ebs-encryption" {{
+    enabled = false
   }}
 }}
 "#

@@ -29,8 +29,17 @@ resource "aws_iam_instance_profile" "node" {{
 
 resource "aws_instance" "node" {{
   ami                  = "{AMI}"
-  instance_type        = "g5.xlarge"
+  instance_type        = "t3.micro"
   iam_instance_profile = aws_iam_instance_profile.node.name
+
+  metadata_options {{
+    http_tokens = "required"
+  }}
+
+  root_block_device {{
+    encrypted   = true
+    volume_size = 20
+  }}
 }}
 "#
         ),

@@ -74,6 +74,16 @@ resource "aws_instance" "booted" {{
   subnet_id     = aws_subnet.a.id
   user_data     = "#!/bin/bash\necho ${{count.index}}"
 }}
+
+# Counting refresh calls, not judging the instances (tests/testsuite/guard.rs does).
+policy {{
+  rule "imdsv2" {{
+    enabled = false
+  }}
+  rule "ebs-encryption" {{
+    enabled = false
+  }}
+}}
 "##
         ),
     );
