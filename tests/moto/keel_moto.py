@@ -1813,9 +1813,10 @@ def patch_ec2_instance_profile_propagation() -> None:
 #     request's (it must exist, and Patch L's propagation delay applies).
 #     Request values still win, as in EC2.
 # M2. A security group rule whose source is another group (or the group itself)
-#     loses its Description: DescribeSecurityGroupRules answers none, so an
-#     aws_vpc_security_group_ingress_rule with referenced_security_group_id and
-#     a description plans a change forever. Now the description is kept.
+#     or a prefix list loses its Description: DescribeSecurityGroupRules answers
+#     none, so an aws_vpc_security_group_ingress_rule with
+#     referenced_security_group_id or prefix_list_id and a description plans a
+#     change forever. Now the description is kept.
 # M3. DescribeTags lists the tags of deleted launch templates (Patch K's filter
 #     of deleted objects covers VPC types only), so keel drift called every
 #     launch template a destroyed or replaced stack once had unmanaged.
@@ -1938,12 +1939,23 @@ def patch_ec2_launch_template_carry_over() -> None:
 
     InstanceResponse.run_instances = run_instances_response
 
-    # M2.
+    # M2. The rule's constructor keeps a prefix list's id only; remember its
+    # description beside it.
+    original_rule_init = SecurityGroupRule.__init__
+
+    def rule_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_rule_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+        self._keel_prefix_list_description = (prefix_list or {}).get("Description")
+
     def description(self: Any) -> Any:
         if "Description" in self.ip_range:
             return self.ip_range.get("Description")
-        return (self.source_group or {}).get("Description")
+        if (self.source_group or {}).get("Description") is not None:
+            return self.source_group["Description"]
+        return getattr(self, "_keel_prefix_list_description", None)
 
+    SecurityGroupRule.__init__ = rule_init
     SecurityGroupRule.description = property(description)
 
     # M3. Patch K's DescribeTags filter did not know launch templates: a deleted

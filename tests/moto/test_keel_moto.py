@@ -1765,6 +1765,22 @@ class LaunchTemplateCarryOverTest(SharedServer):
         rule = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
         described = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])
         self.assertEqual(described["SecurityGroupRules"][0]["Description"], "nodes")
+        prefix_list = self.ec2.describe_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+        out = self.ec2.authorize_security_group_egress(
+            GroupId=self.group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "s3"}],
+                }
+            ],
+        )
+        rule = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        described = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])
+        self.assertEqual(described["SecurityGroupRules"][0]["Description"], "s3")
+        self.assertEqual(described["SecurityGroupRules"][0]["PrefixListId"], prefix_list)
 
     def test_a_deleted_templates_tags_are_gone(self):
         template = self.template()
