@@ -71,8 +71,8 @@ resource "aws_vpc_security_group_egress_rule" "https" {
 }
 
 resource "aws_launch_template" "on_demand" {
-  count                  = !var.spot ? 1 : 0
-  name                   = "${var.name}"
+  count                  = var.spot ? 0 : 1
+  name                   = var.name
   description            = "GPU nodes of ${var.name}"
   image_id               = var.ami_id
   instance_type          = var.instance_type
