@@ -1817,9 +1817,10 @@ def patch_ec2_instance_profile_propagation() -> None:
 #     none, so an aws_vpc_security_group_ingress_rule with
 #     referenced_security_group_id or prefix_list_id and a description plans a
 #     change forever. Now the description is kept.
-# M3. DescribeTags lists the tags of deleted launch templates (Patch K's filter
-#     of deleted objects covers VPC types only), so keel drift called every
-#     launch template a destroyed or replaced stack once had unmanaged.
+# M3. DescribeTags lists the tags of deleted launch templates and volumes
+#     (Patch K's filter of deleted objects covers VPC types only), so keel drift
+#     called every launch template a destroyed or replaced stack once had
+#     unmanaged, and a terminated instance's root volume seemed to outlive it.
 # ---------------------------------------------------------------------------
 
 
@@ -1958,13 +1959,14 @@ def patch_ec2_launch_template_carry_over() -> None:
     SecurityGroupRule.__init__ = rule_init
     SecurityGroupRule.description = property(description)
 
-    # M3. Patch K's DescribeTags filter did not know launch templates: a deleted
-    # template's tags kept it looking like an unmanaged object of its stack.
+    # M3. Patch K's DescribeTags filter did not know launch templates or volumes.
     known = globals()["_live"]
 
     def live(backend: Any, resource_id: str) -> bool:
         if resource_id.startswith("lt-"):
             return resource_id in backend.launch_templates
+        if resource_id.startswith("vol-"):
+            return resource_id in backend.volumes
         return known(backend, resource_id)
 
     globals()["_live"] = live

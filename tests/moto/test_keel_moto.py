@@ -1782,13 +1782,18 @@ class LaunchTemplateCarryOverTest(SharedServer):
         self.assertEqual(described["SecurityGroupRules"][0]["Description"], "s3")
         self.assertEqual(described["SecurityGroupRules"][0]["PrefixListId"], prefix_list)
 
-    def test_a_deleted_templates_tags_are_gone(self):
+    def test_deleted_templates_and_volumes_lose_their_tags(self):
         template = self.template()
         key = unique("stack")
         self.ec2.create_tags(Resources=[template], Tags=[{"Key": "keel:stack", "Value": key}])
         tagged = {"Name": "tag:keel:stack", "Values": [key]}
         self.assertEqual(len(self.ec2.describe_tags(Filters=[tagged])["Tags"]), 1)
         self.ec2.delete_launch_template(LaunchTemplateId=template)
+        self.assertEqual(self.ec2.describe_tags(Filters=[tagged])["Tags"], [])
+        volume = self.ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+        self.ec2.create_tags(Resources=[volume], Tags=[{"Key": "keel:stack", "Value": key}])
+        self.assertEqual(len(self.ec2.describe_tags(Filters=[tagged])["Tags"]), 1)
+        self.ec2.delete_volume(VolumeId=volume)
         self.assertEqual(self.ec2.describe_tags(Filters=[tagged])["Tags"], [])
 
 
