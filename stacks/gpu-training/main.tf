@@ -20,6 +20,12 @@ provider "aws" {
   }
 }
 
+locals {
+  # Cost-allocation tags for what EC2 creates from the launch template (volumes, network
+  # interfaces), which the provider's default_tags do not reach.
+  cost_tags = { team = var.team, experiment = var.experiment, stack = var.name }
+}
+
 module "network" {
   source = "../../modules/isolated-vpc"
 
@@ -89,5 +95,5 @@ module "cluster" {
   root_volume_size      = var.root_volume_size
   spot                  = var.spot
   user_data             = var.user_data
-  tags                  = { workload = "trainer" }
+  tags                  = merge(local.cost_tags, { workload = "trainer" })
 }
