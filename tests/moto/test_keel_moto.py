@@ -681,6 +681,7 @@ class ComputeTest(SharedServer):
             iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"]
             for n in names
         ]
+        time.sleep(3.2)  # Patch L: a new profile reaches EC2 after 3 s
         iid = self.launch(IamInstanceProfile={"Name": names[0]})
         self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[0])
         [assoc] = self.ec2.describe_iam_instance_profile_associations(
