@@ -1069,8 +1069,7 @@ def patch_s3_suspended_version_delete() -> None:
 #     Tenancy "default", and an unknown group is accepted. Now they are recorded
 #     (the group must exist in Patch B's store: InvalidPlacementGroup.Unknown
 #     otherwise, before any instance is created). Only the request's own
-#     Placement is recorded: moto still does not carry a launch template's
-#     placement, instance profile or network interfaces onto instances.
+#     Placement is recorded here; Patch M carries a launch template's.
 # D2. RunInstances drops Iops and Throughput of BlockDeviceMappings (a gp3
 #     root volume always reads back 3000 IOPS and no throughput). Now the
 #     volumes keep what the request asked for.
