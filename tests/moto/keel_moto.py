@@ -1069,8 +1069,7 @@ def patch_s3_suspended_version_delete() -> None:
 #     Tenancy "default", and an unknown group is accepted. Now they are recorded
 #     (the group must exist in Patch B's store: InvalidPlacementGroup.Unknown
 #     otherwise, before any instance is created). Only the request's own
-#     Placement is recorded: moto still does not carry a launch template's
-#     placement, instance profile or network interfaces onto instances.
+#     Placement is recorded here; Patch M carries a launch template's.
 # D2. RunInstances drops Iops and Throughput of BlockDeviceMappings (a gp3
 #     root volume always reads back 3000 IOPS and no throughput). Now the
 #     volumes keep what the request asked for.
@@ -1793,6 +1792,185 @@ def patch_ec2_instance_profile_propagation() -> None:
     instance_responses.filter_iam_instance_profiles = filter_iam_instance_profiles
 
 
+# ---------------------------------------------------------------------------
+# Patch M: instances launched from a launch template, and group-rule descriptions.
+#
+# WHY: keel's gpu-cluster module puts the instances' subnet, security groups,
+# instance profile, IMDS settings and placement group in the launch template,
+# as EC2 requires when the template has a network interface (EC2 refuses
+# "Network interfaces and an instance-level subnet ID may not be specified on
+# the same request"). moto 5.2.5 carries none of these onto the instances it
+# launches from a template, so they land outside any VPC with a random public
+# address, no profile and IMDSv1 allowed: a test could not check that a GPU
+# node runs in its private subnet, behind its cluster's security group.
+#
+# M1. RunInstances with a LaunchTemplate: when the request gives no network
+#     interfaces, no subnet and no security groups of its own, the template's
+#     NetworkInterfaces are used (subnet, groups, device index); when it gives
+#     no IamInstanceProfile, MetadataOptions or Placement.GroupName, the
+#     template's are. A template's profile goes through the same checks as a
+#     request's (it must exist, and Patch L's propagation delay applies).
+#     Request values still win, as in EC2.
+# M2. A security group rule whose source is another group (or the group itself)
+#     or a prefix list loses its Description: DescribeSecurityGroupRules answers
+#     none, so an aws_vpc_security_group_ingress_rule with
+#     referenced_security_group_id or prefix_list_id and a description plans a
+#     change forever. Now the description is kept.
+# M3. DescribeTags lists the tags of deleted launch templates and volumes
+#     (Patch K's filter of deleted objects covers VPC types only), so keel drift
+#     called every launch template a destroyed or replaced stack once had
+#     unmanaged, and a terminated instance's root volume seemed to outlive it.
+# ---------------------------------------------------------------------------
+
+
+def _template_data(backend: Any, launch_template: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return backend._get_template_from_args(launch_template).data or {}
+    except Exception:  # an unknown template: moto's own RunInstances reports it
+        return {}
+
+
+def patch_ec2_launch_template_carry_over() -> None:
+    import moto.ec2.responses.instances as instance_responses
+    from moto.ec2.models.instances import InstanceBackend
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.ec2.responses.instances import InstanceResponse
+
+    _require(
+        callable(getattr(InstanceBackend, "run_instances", None)),
+        "InstanceBackend.run_instances is missing",
+    )
+    _require(
+        callable(getattr(InstanceBackend, "_get_template_from_args", None)),
+        "InstanceBackend._get_template_from_args is missing",
+    )
+    _require(
+        isinstance(SecurityGroupRule.__dict__.get("description"), property),
+        "SecurityGroupRule.description is no longer a property",
+    )
+    _require(
+        not getattr(InstanceBackend.run_instances, "_keel_template", False),
+        "keel's launch template carry-over is already applied",
+    )
+
+    # M1, in the backend: the network interfaces, IMDS and placement group.
+    original_backend_run = InstanceBackend.run_instances
+
+    def run_instances(
+        self: Any,
+        image_id: str,
+        count: int,
+        user_data: Any,
+        security_group_names: list[str],
+        **kwargs: Any,
+    ) -> Any:
+        data = (
+            _template_data(self, kwargs["launch_template"])
+            if kwargs.get("launch_template")
+            else {}
+        )
+        own_network = (
+            kwargs.get("nics")
+            or kwargs.get("subnet_id")
+            or kwargs.get("security_group_ids")
+            or security_group_names
+        )
+        template_nics = [] if own_network else list(data.get("NetworkInterfaces") or [])
+        if template_nics:
+            kwargs["nics"] = [dict(nic) for nic in template_nics]
+        if data.get("MetadataOptions") and not kwargs.get("metadata_options"):
+            kwargs["metadata_options"] = dict(data["MetadataOptions"])
+        reservation = original_backend_run(
+            self, image_id, count, user_data, security_group_names, **kwargs
+        )
+        group = (data.get("Placement") or {}).get("GroupName")
+        types = {
+            int(nic.get("DeviceIndex", 0)): nic.get("InterfaceType")
+            for nic in template_nics
+        }
+        for instance in reservation.instances:
+            if group and not instance.placement.group_name:
+                instance.placement.group_name = group
+            for index, eni in instance.nics.items():
+                if types.get(int(index)):
+                    eni.interface_type = types[int(index)]
+            primary = instance.nics.get(0)
+            if template_nics and primary is not None and not instance.security_groups:
+                # EC2 reports the primary interface's groups as the instance's.
+                instance.security_groups = list(primary._group_set)
+        return reservation
+
+    run_instances._keel_template = True  # type: ignore[attr-defined]
+    InstanceBackend.run_instances = run_instances
+
+    # M1, in the response: the instance profile (checked before anything is
+    # launched, associated with every instance after).
+    original_response_run = InstanceResponse.run_instances
+
+    def run_instances_response(self: Any) -> Any:
+        template_arg = self._get_param("LaunchTemplate", {})
+        own_profile = self._get_param("IamInstanceProfile.Name") or self._get_param(
+            "IamInstanceProfile.Arn"
+        )
+        profile: dict[str, Any] = {}
+        if template_arg and not own_profile:
+            profile = _template_data(self.ec2_backend, template_arg).get(
+                "IamInstanceProfile"
+            ) or {}
+        if profile.get("Name") or profile.get("Arn"):
+            instance_responses.filter_iam_instance_profiles(
+                self.current_account,
+                partition=self.partition,
+                iam_instance_profile_arn=profile.get("Arn"),
+                iam_instance_profile_name=None if profile.get("Arn") else profile.get("Name"),
+            )
+        result = original_response_run(self)
+        reservation = getattr(result, "result", None)
+        if reservation is not None and (profile.get("Name") or profile.get("Arn")):
+            for instance in reservation.instances:
+                self.ec2_backend.associate_iam_instance_profile(
+                    instance_id=instance.id,
+                    iam_instance_profile_arn=profile.get("Arn"),
+                    iam_instance_profile_name=None
+                    if profile.get("Arn")
+                    else profile.get("Name"),
+                )
+        return result
+
+    InstanceResponse.run_instances = run_instances_response
+
+    # M2. The rule's constructor keeps a prefix list's id only; remember its
+    # description beside it.
+    original_rule_init = SecurityGroupRule.__init__
+
+    def rule_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_rule_init(self, *args, **kwargs)
+        prefix_list = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+        self._keel_prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: Any) -> Any:
+        if "Description" in self.ip_range:
+            return self.ip_range.get("Description")
+        if (self.source_group or {}).get("Description") is not None:
+            return self.source_group["Description"]
+        return getattr(self, "_keel_prefix_list_description", None)
+
+    SecurityGroupRule.__init__ = rule_init
+    SecurityGroupRule.description = property(description)
+
+    # M3. Patch K's DescribeTags filter did not know launch templates or volumes.
+    known = globals()["_live"]
+
+    def live(backend: Any, resource_id: str) -> bool:
+        if resource_id.startswith("lt-"):
+            return resource_id in backend.launch_templates
+        if resource_id.startswith("vol-"):
+            return resource_id in backend.volumes
+        return known(backend, resource_id)
+
+    globals()["_live"] = live
+
+
 def apply_patches() -> None:
     import moto
 
@@ -1815,6 +1993,7 @@ def apply_patches() -> None:
     patch_s3_atomic_conditional_writes()
     patch_vpc_isolation()
     patch_ec2_instance_profile_propagation()
+    patch_ec2_launch_template_carry_over()
 
 
 class _Stop(BaseException):

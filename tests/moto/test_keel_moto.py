@@ -681,6 +681,7 @@ class ComputeTest(SharedServer):
             iam.create_instance_profile(InstanceProfileName=n)["InstanceProfile"]["Arn"]
             for n in names
         ]
+        time.sleep(3.2)  # Patch L: a new profile reaches EC2 after 3 s
         iid = self.launch(IamInstanceProfile={"Name": names[0]})
         self.assertEqual(self.describe(iid)["IamInstanceProfile"]["Arn"], arns[0])
         [assoc] = self.ec2.describe_iam_instance_profile_associations(
@@ -1660,6 +1661,141 @@ class InstanceProfilePropagationTest(SharedServer):
         described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]
         self.assertIn(name, described["Instances"][0]["IamInstanceProfile"]["Arn"])
         ec2.terminate_instances(InstanceIds=[instance])
+
+
+class LaunchTemplateCarryOverTest(SharedServer):
+    """Patch M: instances launched from a template get its network interface,
+    profile, IMDS settings and placement group; group rules keep descriptions;
+    deleted templates' tags stop showing."""
+
+    AMI = "ami-999844e0"
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+        self.vpc = self.ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+        self.subnet = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.43.1.0/24")[
+            "Subnet"
+        ]["SubnetId"]
+        self.group = self.ec2.create_security_group(
+            GroupName=unique("efa"), Description="efa", VpcId=self.vpc
+        )["GroupId"]
+
+    def template(self, **data):
+        data.setdefault("ImageId", self.AMI)
+        return self.ec2.create_launch_template(
+            LaunchTemplateName=unique("lt"), LaunchTemplateData=data
+        )["LaunchTemplate"]["LaunchTemplateId"]
+
+    def launch(self, template, **kwargs):
+        r = self.ec2.run_instances(
+            MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateId": template}, **kwargs
+        )
+        iid = r["Instances"][0]["InstanceId"]
+        return self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0][
+            "Instances"
+        ][0]
+
+    def test_the_templates_interface_imds_and_placement_reach_the_instance(self):
+        pg = unique("pg")
+        self.ec2.create_placement_group(GroupName=pg, Strategy="cluster")
+        template = self.template(
+            MetadataOptions={"HttpTokens": "required", "HttpPutResponseHopLimit": 1},
+            Placement={"GroupName": pg},
+            NetworkInterfaces=[
+                {
+                    "DeviceIndex": 0,
+                    "NetworkCardIndex": 0,
+                    "InterfaceType": "efa",
+                    "SubnetId": self.subnet,
+                    "Groups": [self.group],
+                    "DeleteOnTermination": True,
+                }
+            ],
+        )
+        i = self.launch(template)
+        self.assertEqual(i["SubnetId"], self.subnet)
+        self.assertEqual(i["VpcId"], self.vpc)
+        self.assertTrue(i["PrivateIpAddress"].startswith("10.43.1."), i["PrivateIpAddress"])
+        self.assertNotIn("PublicIpAddress", i)
+        self.assertEqual([g["GroupId"] for g in i["SecurityGroups"]], [self.group])
+        nic = i["NetworkInterfaces"][0]
+        self.assertEqual(nic["InterfaceType"], "efa")
+        self.assertEqual([g["GroupId"] for g in nic["Groups"]], [self.group])
+        self.assertEqual(i["MetadataOptions"]["HttpTokens"], "required")
+        self.assertEqual(i["Placement"]["GroupName"], pg)
+
+    def test_the_request_still_wins_over_the_template(self):
+        other = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.43.2.0/24")[
+            "Subnet"
+        ]["SubnetId"]
+        template = self.template(MetadataOptions={"HttpTokens": "required"})
+        i = self.launch(
+            template, SubnetId=other, MetadataOptions={"HttpTokens": "optional"}
+        )
+        self.assertEqual(i["SubnetId"], other)
+        self.assertEqual(i["MetadataOptions"]["HttpTokens"], "optional")
+
+    def test_the_templates_instance_profile_is_checked_and_associated(self):
+        iam = self.launcher.client("iam")
+        name = unique("lt-profile")
+        iam.create_instance_profile(InstanceProfileName=name)
+        template = self.template(
+            IamInstanceProfile={"Name": name},
+            NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": self.subnet}],
+        )
+        # Patch L's propagation delay applies to a template's profile as well.
+        err = self.assertClientError("InvalidParameterValue", 400, self.launch, template)
+        self.assertIn("iamInstanceProfile.name", err["Error"]["Message"])
+        time.sleep(3.2)
+        i = self.launch(template)
+        self.assertTrue(i["IamInstanceProfile"]["Arn"].endswith(f"/{name}"), i)
+        missing = self.template(IamInstanceProfile={"Name": unique("no-such-profile")})
+        with self.assertRaises(botocore.exceptions.ClientError):
+            self.launch(missing)
+
+    def test_a_group_rules_description_is_kept(self):
+        out = self.ec2.authorize_security_group_ingress(
+            GroupId=self.group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "-1",
+                    "UserIdGroupPairs": [{"GroupId": self.group, "Description": "nodes"}],
+                }
+            ],
+        )
+        rule = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        described = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])
+        self.assertEqual(described["SecurityGroupRules"][0]["Description"], "nodes")
+        prefix_list = self.ec2.describe_prefix_lists()["PrefixLists"][0]["PrefixListId"]
+        out = self.ec2.authorize_security_group_egress(
+            GroupId=self.group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "PrefixListIds": [{"PrefixListId": prefix_list, "Description": "s3"}],
+                }
+            ],
+        )
+        rule = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        described = self.ec2.describe_security_group_rules(SecurityGroupRuleIds=[rule])
+        self.assertEqual(described["SecurityGroupRules"][0]["Description"], "s3")
+        self.assertEqual(described["SecurityGroupRules"][0]["PrefixListId"], prefix_list)
+
+    def test_deleted_templates_and_volumes_lose_their_tags(self):
+        template = self.template()
+        key = unique("stack")
+        self.ec2.create_tags(Resources=[template], Tags=[{"Key": "keel:stack", "Value": key}])
+        tagged = {"Name": "tag:keel:stack", "Values": [key]}
+        self.assertEqual(len(self.ec2.describe_tags(Filters=[tagged])["Tags"]), 1)
+        self.ec2.delete_launch_template(LaunchTemplateId=template)
+        self.assertEqual(self.ec2.describe_tags(Filters=[tagged])["Tags"], [])
+        volume = self.ec2.create_volume(AvailabilityZone="us-east-1a", Size=1)["VolumeId"]
+        self.ec2.create_tags(Resources=[volume], Tags=[{"Key": "keel:stack", "Value": key}])
+        self.assertEqual(len(self.ec2.describe_tags(Filters=[tagged])["Tags"]), 1)
+        self.ec2.delete_volume(VolumeId=volume)
+        self.assertEqual(self.ec2.describe_tags(Filters=[tagged])["Tags"], [])
 
 
 class PatchGuardTest(unittest.TestCase):

@@ -24,7 +24,7 @@ const TRUST_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Al
 const READ_S3: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
 /// A policy document the way IAM hands it back: URL-encoded, or not (moto varies).
-fn doc(raw: &str) -> Json {
+pub fn doc(raw: &str) -> Json {
     let text = if raw.trim_start().starts_with('{') {
         raw.to_string()
     } else {

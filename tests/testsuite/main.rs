@@ -26,6 +26,7 @@ mod s3_config;
 mod security_group;
 mod security_group_rule;
 mod sensitive;
+mod stacks;
 mod state_ops;
 mod state_s3;
 mod tooling;

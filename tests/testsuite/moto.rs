@@ -15,9 +15,10 @@
 //! lifecycle rules lose their object-size filters and NewerNoncurrentVersions; KMS
 //! ignores a key's rotation period; EC2
 //! instances lose their placement, gp3 IOPS and throughput, monitoring and user data
-//! changes, and launch templates their tags and lookups by id (patch H). moto still does
-//! not carry a launch template's instance profile, network interfaces, IMDS or spot
-//! settings onto the instances it launches: tests check those in the template's data.
+//! changes, and launch templates their tags and lookups by id (patch H); instances
+//! launched from a template lose its network interface, instance profile, IMDS settings
+//! and placement group (patch M). moto still does not carry a template's spot settings
+//! onto the instances it launches: tests check those in the template's data.
 //! S3 conditional writes (If-None-Match, If-Match) are checked and stored in two steps, so
 //! racing ones could both win; CopyObject ignores x-amz-copy-source-if-match;
 //! and for the VPC-isolation types, missing ACL and endpoint id filters, NAT gateways

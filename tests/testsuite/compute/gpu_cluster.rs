@@ -40,6 +40,19 @@ resource "aws_security_group" "efa" {{
   }}
 }}
 
+resource "aws_iam_role" "node" {{
+  name = "{name}-node"
+  assume_role_policy = jsonencode({{
+    Version   = "2012-10-17"
+    Statement = [{{ Effect = "Allow", Principal = {{ Service = "ec2.amazonaws.com" }}, Action = "sts:AssumeRole" }}]
+  }})
+}}
+
+resource "aws_iam_instance_profile" "node" {{
+  name = "{name}-node"
+  role = aws_iam_role.node.name
+}}
+
 resource "aws_placement_group" "cluster" {{
   name     = "{name}"
   strategy = "cluster"
@@ -52,7 +65,7 @@ resource "aws_launch_template" "gpu" {{
   update_default_version = true
 
   iam_instance_profile {{
-    name = "{name}-node"
+    name = aws_iam_instance_profile.node.name
   }}
 
   metadata_options {{
@@ -127,9 +140,9 @@ async fn gpu_cluster_applies_replans_clean_and_destroys_to_nothing() {
     let subnet = id(&p, "aws_subnet.private");
     let efa_group = id(&p, "aws_security_group.efa");
 
-    // moto does not carry a launch template's instance profile, network interfaces, IMDS
-    // or spot settings onto the instances it launches (EC2 does), so those are checked
-    // where EC2 stored them: the template's version data.
+    // moto does not carry a launch template's spot settings onto the instances it
+    // launches (EC2 does), so the template's settings are checked where EC2 stored
+    // them: the template's version data.
     let data = ec2
         .describe_launch_template_versions()
         .launch_template_id(&lt)
