@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    unset_empty_endpoints();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG")
@@ -13,4 +14,23 @@ fn main() -> ExitCode {
     let args = keel::cli::normalize_args(std::env::args_os());
     let cli = keel::cli::parse(args);
     keel::cli::run(cli)
+}
+
+/// An empty `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_<SERVICE>`), as a CI template leaves
+/// when its variable is not filled in, means "no custom endpoint"; the AWS SDK would take it
+/// as an endpoint and panic on it. keel drops such empty settings before anything reads
+/// them.
+fn unset_empty_endpoints() {
+    let empty: Vec<_> = std::env::vars_os()
+        .filter(|(k, v)| {
+            k.to_str()
+                .is_some_and(|k| k == "AWS_ENDPOINT_URL" || k.starts_with("AWS_ENDPOINT_URL_"))
+                && v.to_str().is_some_and(|v| v.trim().is_empty())
+        })
+        .map(|(k, _)| k)
+        .collect();
+    for k in empty {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::remove_var(k) };
+    }
 }

@@ -123,3 +123,32 @@ fn an_unknown_argument_is_pointed_at() {
         ],
     );
 }
+
+/// A CI template that leaves AWS_ENDPOINT_URL empty must not crash keel: an empty setting
+/// means no custom endpoint. With moto's endpoint given as the S3-specific setting only,
+/// the EC2 call goes to AWS's own endpoint, which this machine cannot reach: keel must fail
+/// with an error, not a panic.
+#[test]
+fn an_empty_endpoint_setting_is_no_endpoint() {
+    let p = crate::fixture::Project::new("empty-endpoint");
+    p.write(
+        "main.hcl",
+        "resource \"aws_vpc\" \"main\" {\n  cidr_block = \"10.60.0.0/16\"\n  tags       = { team = \"t\" }\n}\n",
+    );
+    let run: crate::fixture::Run = p
+        .command(&["apply", "-auto-approve"])
+        .env("AWS_ENDPOINT_URL", "")
+        .env("AWS_ENDPOINT_URL_EC2", "")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .output()
+        .expect("run keel")
+        .into();
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let out = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        out.contains("aws_vpc.main") && out.contains("rror"),
+        "{out}"
+    );
+}
