@@ -9,6 +9,8 @@ mod import;
 mod init;
 mod output;
 mod plan;
+mod rollback;
+mod saved;
 mod show;
 mod stack;
 mod state;
@@ -63,6 +65,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Delete everything the stack manages, after asking (unless -auto-approve).
     Destroy(apply::Args),
+    /// Finish a pending rollback, or roll back an apply keel was killed in.
+    Rollback(rollback::Args),
     /// Show the stack's output values from state.
     Output(output::Args),
     /// Report what changed in the cloud behind the stack's back (exit 2 on drift).
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan::exec(args),
         Command::Apply(args) => apply::exec(args, false),
         Command::Destroy(args) => apply::exec(args, true),
+        Command::Rollback(args) => rollback::exec(args),
         Command::Output(args) => output::exec(args),
         Command::Show(args) => show::exec(args),
         Command::Drift(args) => drift::exec(args),

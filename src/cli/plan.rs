@@ -1,11 +1,13 @@
-//! `keel plan DIR`: what apply would change, without changing anything.
+//! `keel plan DIR`: what apply would change, without changing anything. A journal left
+//! by an unfinished apply is resolved in memory first (objects whose create was never
+//! answered are looked for), and a pending rollback is shown. `-out FILE` saves a plan
+//! that `keel apply FILE` executes exactly (see [`super::saved`]).
 
 use super::StackArgs;
 use super::stack::{Failure, Providers, Stack};
 use crate::plan::Plan;
 use crate::refresh;
 use crate::report::{human, json, markdown};
-use crate::state::crypto::Content;
 use crate::state::{State, StateLock};
 use std::process::ExitCode;
 
@@ -66,7 +68,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         } else {
             None
         };
-        let (_lock, _state, plan) = make_plan(
+        let (_lock, state, plan) = make_plan(
             &stack,
             "plan",
             args.destroy,
@@ -75,7 +77,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         )?;
         let redact = stack.redactor().with(plan.secrets.iter().cloned());
         if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty()) {
-            save_plan(&stack, &plan, &redact, out)?;
+            super::saved::save(&stack, &stack_args, &state, &plan, &redact, out)?;
         }
         planned.push((plan, redact));
     }
@@ -116,6 +118,48 @@ pub fn make_plan(
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
+    let say = |text: String| {
+        if to_stdout {
+            println!("{text}")
+        } else {
+            eprintln!("{text}")
+        }
+    };
+    if let Some(j) = &state.journal {
+        let pending = j.phase == crate::state::Phase::RollingBack;
+        let (started, steps) = (j.started.clone(), j.to_undo());
+        if let Some(providers) = providers {
+            // Resolve what was in flight, in memory only: planning writes nothing.
+            let mut progress = |e: &crate::apply::Event| say(crate::report::progress::line(e));
+            let recovered = stack
+                .runtime
+                .block_on(crate::apply::recover(&mut state, providers, false, &mut progress))
+                .map_err(|e| Failure::Message(e.to_string()))?;
+            if !recovered.rollback_pending {
+                say(format!(
+                    "Note: the apply started {started} did not finish (keel was stopped); this plan starts from what it left.\n"
+                ));
+            }
+        }
+        if pending {
+            say(format!(
+                "Rollback pending: the apply started {started} failed and {steps} of its completed step(s) are still to be undone.\n  keel apply (or keel rollback) finishes the rollback first; this plan shows what would change after it from the state as it is now.\n"
+            ));
+        }
+    }
+    let (state, plan) = plan_with(stack, state, destroy, providers, to_stdout)?;
+    Ok((lock, state, plan))
+}
+
+/// Refreshes `state` from the cloud when a provider is given, and plans against it;
+/// returns the refreshed state (what the plan was made against) and the plan.
+pub fn plan_with(
+    stack: &Stack,
+    mut state: State,
+    destroy: bool,
+    providers: Option<&Providers>,
+    to_stdout: bool,
+) -> Result<(State, Plan), Failure> {
     if let Some(providers) = providers
         && !state.resources.is_empty()
     {
@@ -148,26 +192,5 @@ pub fn make_plan(
     }
     let plan = crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, &state, destroy)
         .map_err(|d| stack.fail(d))?;
-    Ok((lock, state, plan))
-}
-
-/// Writes the plan as JSON for `keel show`, sealed when the stack encrypts plans.
-fn save_plan(
-    stack: &Stack,
-    plan: &Plan,
-    redact: &crate::report::Redactor,
-    out: &std::path::Path,
-) -> Result<(), Failure> {
-    let doc = serde_json::to_string_pretty(&json::plan(plan, redact)).expect("plan JSON") + "\n";
-    let crypto = stack.backend.encryption();
-    let bytes = if crypto.seals_plans() {
-        stack
-            .runtime
-            .block_on(crypto.seal(doc.as_bytes(), Content::Plan))
-            .map_err(|e| Failure::Message(format!("cannot encrypt the plan: {e}")))?
-    } else {
-        doc.into_bytes()
-    };
-    std::fs::write(out, bytes)
-        .map_err(|e| Failure::Message(format!("cannot write the plan to {}: {e}", out.display())))
+    Ok((state, plan))
 }

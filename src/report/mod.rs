@@ -6,6 +6,7 @@ pub mod drift;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod progress;
 
 use crate::value::Value;
 
