@@ -170,7 +170,9 @@ impl Value {
     /// The inverse of [`Value::to_tagged_json`].
     pub fn from_tagged_json(json: &Json) -> Value {
         match json {
-            Json::Object(map) if map.len() == 1 && map.get(UNKNOWN_KEY) == Some(&Json::Bool(true)) => {
+            Json::Object(map)
+                if map.len() == 1 && map.get(UNKNOWN_KEY) == Some(&Json::Bool(true)) =>
+            {
                 Value::Unknown
             }
             Json::Array(items) => Value::List(items.iter().map(Value::from_tagged_json).collect()),
@@ -193,7 +195,9 @@ impl serde::Serialize for Value {
 
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Value::from_tagged_json(&<Json as serde::Deserialize>::deserialize(d)?))
+        Ok(Value::from_tagged_json(
+            &<Json as serde::Deserialize>::deserialize(d)?,
+        ))
     }
 }
 

@@ -86,16 +86,33 @@ pub enum Event {
         error: ProviderError,
     },
     /// Apply stopped scheduling and undoes what it completed.
-    RollbackStarted { reason: String, steps: usize },
+    RollbackStarted {
+        reason: String,
+        steps: usize,
+    },
     /// A rollback recorded by an earlier run is being resumed.
-    RollbackResumed { started: String, steps: usize },
-    RollbackFinished { undone: usize, failed: usize },
+    RollbackResumed {
+        started: String,
+        steps: usize,
+    },
+    RollbackFinished {
+        undone: usize,
+        failed: usize,
+    },
     /// An object whose create was never answered was found and taken into state.
-    Adopted { addr: ResourceAddr, id: String },
+    Adopted {
+        addr: ResourceAddr,
+        id: String,
+    },
     /// The cloud throttled: fewer calls at once (or, once calm again, more).
-    Parallelism { limit: usize, retries: u64 },
+    Parallelism {
+        limit: usize,
+        retries: u64,
+    },
     /// Ctrl-C was pressed.
-    Interrupted { presses: u32 },
+    Interrupted {
+        presses: u32,
+    },
 }
 
 /// Where events go.

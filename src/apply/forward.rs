@@ -7,7 +7,7 @@ use super::limit::Limit;
 use super::{ApplyError, ApplyReport, Options, Recorder, inconsistent};
 use crate::addr::ResourceAddr;
 use crate::config::Config;
-use crate::eval::{self, Envs, InstanceValue, Inputs, NodeValue, Shape, computed_value};
+use crate::eval::{self, Envs, Inputs, InstanceValue, NodeValue, Shape, computed_value};
 use crate::graph::{Node, ResourceGraph};
 use crate::plan::{Action, Plan, StepKind};
 use crate::providers::{Provider, ProviderError, ProviderSet};
@@ -248,6 +248,24 @@ impl<'a, P: Provider> Forward<'a, P> {
             // Only a failed closing delete leaves steps behind without stopping.
             if !self.report.cleanup_failed {
                 let c = &self.plan.changes[self.plan.steps[s].change];
+                if std::env::var_os("KEEL_DEBUG_SCHEDULE").is_some() {
+                    eprintln!(
+                        "steps: {:#?}",
+                        self.plan
+                            .steps
+                            .iter()
+                            .zip(&self.rt)
+                            .map(|(st, r)| (
+                                self.plan.changes[st.change].addr.to_string(),
+                                st.kind,
+                                st.after.clone(),
+                                r.waits,
+                                r.run,
+                                r.config.is_some()
+                            ))
+                            .collect::<Vec<_>>()
+                    );
+                }
                 return Err(ApplyError::Eval(format!(
                     "{}: its step never became ready; the plan's schedule is inconsistent. Run keel plan again",
                     c.addr
@@ -526,10 +544,7 @@ impl<'a, P: Provider> Forward<'a, P> {
                 let config = config.unwrap_or_default();
                 Box::pin(async move {
                     let t = Instant::now();
-                    let result = provider
-                        .create_once(&addr, &config, &token)
-                        .await
-                        .map(Some);
+                    let result = provider.create_once(&addr, &config, &token).await.map(Some);
                     Answer {
                         step: s,
                         result,
@@ -571,7 +586,10 @@ impl<'a, P: Provider> Forward<'a, P> {
                         self.report.destroyed += 1;
                     }
                     (OpKind::DeleteDeposed, _) => {
-                        let old = state.journal.as_ref().and_then(|j| j.ops[op].before.clone());
+                        let old = state
+                            .journal
+                            .as_ref()
+                            .and_then(|j| j.ops[op].before.clone());
                         let old_id = old.map(|o| o.id);
                         if let Some(i) = state
                             .deposed

@@ -271,8 +271,8 @@ pub async fn apply<P: Provider>(
                 if aborted {
                     report.rollback_pending = true;
                 } else {
-                    let rb = undo::rollback(providers, rec, &mut opts, progress, Some(reason))
-                        .await?;
+                    let rb =
+                        undo::rollback(providers, rec, &mut opts, progress, Some(reason)).await?;
                     report.rollback_pending = !rb.complete;
                     report.rollback = Some(rb);
                 }

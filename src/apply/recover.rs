@@ -4,8 +4,8 @@
 //! dropped (the next plan starts from the truth); a pending rollback's stays, for
 //! [`super::rollback`] to resume.
 
-use super::events::{Event, Progress};
 use super::ApplyError;
+use super::events::{Event, Progress};
 use crate::addr::ResourceAddr;
 use crate::providers::{Provider, ProviderError, ProviderSet};
 use crate::state::{OpKind, Phase, ResourceState, State, Status};
@@ -31,6 +31,16 @@ impl Recovered {
     pub fn changed(&self) -> bool {
         self.journal
     }
+}
+
+/// The first object found that state does not record already (under any address, or
+/// deposed): a create-first replacement's old object carries the same tags as its new one.
+pub(super) fn unrecorded(state: &State, found: Vec<Value>) -> Option<Value> {
+    found.into_iter().find(|v| {
+        let id = v.get("id").as_str().unwrap_or_default();
+        !state.resources.values().any(|r| r.id == id)
+            && !state.deposed.iter().any(|d| d.resource.id == id)
+    })
 }
 
 /// Resolves the operations the journal records as in flight. Reads the cloud; changes
@@ -61,11 +71,11 @@ pub async fn recover<P: Provider>(
         let provider = providers.get(&op.provider).map_err(|e| fail(&op.addr, e))?;
         let status = if op.kind.creates() {
             let config = op.config.clone().unwrap_or(Value::Null);
-            match provider
+            let found = provider
                 .find(&op.addr, &config, &op.token, false)
                 .await
-                .map_err(|e| fail(&op.addr, e))?
-            {
+                .map_err(|e| fail(&op.addr, e))?;
+            match unrecorded(state, found) {
                 Some(found) => {
                     let id = found.get("id").as_str().unwrap_or_default().to_string();
                     state.resources.insert(
@@ -99,7 +109,9 @@ pub async fn recover<P: Provider>(
                             state.resources.insert(op.addr.clone(), d.resource);
                         }
                     }
-                    state.create_tokens.insert(op.addr.clone(), op.token.clone());
+                    state
+                        .create_tokens
+                        .insert(op.addr.clone(), op.token.clone());
                     out.void.push(op.addr.clone());
                     Status::Void
                 }

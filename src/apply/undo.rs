@@ -72,9 +72,7 @@ pub(super) async fn rollback<P: Provider>(
             Status::Done | Status::Undoing | Status::UndoFailed
         );
         match op.kind {
-            OpKind::Create | OpKind::Update | OpKind::CreateReplacement if pending => {
-                undo.push(i)
-            }
+            OpKind::Create | OpKind::Update | OpKind::CreateReplacement if pending => undo.push(i),
             OpKind::Recreate if pending => {
                 op.status = Status::Kept;
                 report.kept.push(op.addr.clone());
@@ -391,8 +389,10 @@ async fn resolve_failed_creates<P: Provider>(
         };
         let config = op.config.clone().unwrap_or(Value::Null);
         let found = match provider.find(&op.addr, &config, &op.token, true).await {
-            Ok(Some(v)) => v,
-            Ok(None) => continue,
+            Ok(found) => match super::recover::unrecorded(state, found) {
+                Some(v) => v,
+                None => continue,
+            },
             Err(e) => {
                 report.failed.push((op.addr.clone(), e));
                 continue;

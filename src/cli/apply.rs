@@ -6,7 +6,9 @@
 use super::StackArgs;
 use super::plan::plan_with;
 use super::stack::{Failure, Providers, Stack};
-use crate::apply::{self, ApplyReport, DEFAULT_PARALLELISM, Interrupt, Options, Progress, Recorder};
+use crate::apply::{
+    self, ApplyReport, DEFAULT_PARALLELISM, Interrupt, Options, Progress, Recorder,
+};
 use crate::drift;
 use crate::plan::Plan;
 use crate::refresh;
@@ -98,7 +100,15 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
-    if !settle(&stack, &lock, &mut state, &providers, &opts, false, progress.as_mut())? {
+    if !settle(
+        &stack,
+        &lock,
+        &mut state,
+        &providers,
+        &opts,
+        false,
+        progress.as_mut(),
+    )? {
         return Ok(ExitCode::from(1));
     }
     let (state, plan) = plan_with(

@@ -133,7 +133,12 @@ pub fn make_plan(
             let mut progress = |e: &crate::apply::Event| say(crate::report::progress::line(e));
             let recovered = stack
                 .runtime
-                .block_on(crate::apply::recover(&mut state, providers, false, &mut progress))
+                .block_on(crate::apply::recover(
+                    &mut state,
+                    providers,
+                    false,
+                    &mut progress,
+                ))
                 .map_err(|e| Failure::Message(e.to_string()))?;
             if !recovered.rollback_pending {
                 say(format!(

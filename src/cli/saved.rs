@@ -217,9 +217,8 @@ pub fn load(file: &Path, no_color: bool) -> Result<Loaded, Failure> {
             m.dir = payload.base.join(r);
         }
     }
-    let graph = graph::build(&config).map_err(|d| {
-        Failure::Diagnostics(Box::new(config.sources.clone()), d, color)
-    })?;
+    let graph = graph::build(&config)
+        .map_err(|d| Failure::Diagnostics(Box::new(config.sources.clone()), d, color))?;
     let settings = settings::resolve(&config, payload.state_flag.as_deref())
         .map_err(|d| Failure::Diagnostics(Box::new(config.sources.clone()), d, color))?;
     let runtime = runtime()?;

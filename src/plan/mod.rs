@@ -23,9 +23,9 @@ use crate::graph::{Node, ResourceGraph};
 use crate::providers::identity::unique_keys;
 use crate::providers::schema;
 use crate::state::State;
-use serde::{Deserialize, Serialize};
 use crate::value::Value;
 use deps::Dependencies;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What happens to one resource instance.
@@ -233,7 +233,7 @@ impl Hook for Planner<'_> {
                     let action = match resource.lifecycle.create_before_destroy {
                         Some(true) => Action::CreateThenDelete,
                         Some(false) => Action::DeleteThenCreate,
-                        None if keeps_unique_key(&resource.type_, &attrs, prior) => {
+                        None if keeps_unique_key(&resource.type_, &attrs, &value) => {
                             Action::DeleteThenCreate
                         }
                         None => Action::CreateThenDelete,
@@ -401,12 +401,14 @@ pub fn plan(
     })
 }
 
-/// Does a replacement keep every attribute of one of the type's unique keys? Then the
-/// new object cannot exist beside the old one.
-fn keeps_unique_key(type_: &str, attrs: &[AttrChange], prior: &Value) -> bool {
+/// Does a replacement keep every attribute of one of the type's unique keys, as
+/// configured? Then the new object cannot exist beside the old one. (An attribute left to
+/// the cloud, such as an instance's private IP, gets a new value and conflicts with
+/// nothing.)
+fn keeps_unique_key(type_: &str, attrs: &[AttrChange], config: &Value) -> bool {
     unique_keys(type_).iter().any(|key| {
         key.iter()
-            .all(|a| !attrs.iter().any(|c| c.name == *a) && !prior.get(a).is_null())
+            .all(|a| !attrs.iter().any(|c| c.name == *a) && !config.get(a).is_null())
     })
 }
 

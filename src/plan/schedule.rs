@@ -97,7 +97,10 @@ pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> V
             Action::CreateThenDelete => late.push(i),
             Action::Delete if !delete_first.is_empty() => {
                 let deps = ancestors(changes, &by_addr, i);
-                if deps.iter().any(|&d| delete_first.contains(&changes[d].addr)) {
+                if deps
+                    .iter()
+                    .any(|&d| delete_first.contains(&changes[d].addr))
+                {
                     early.push(i)
                 } else {
                     late.push(i)
@@ -166,7 +169,9 @@ pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> V
             .filter_map(|d| by_addr.get(d))
             .filter_map(|j| apply_step.get(j).copied())
             .collect();
-        if let Some(&d) = delete_step.get(&i) {
+        if changes[i].action == Action::DeleteThenCreate
+            && let Some(&d) = delete_step.get(&i)
+        {
             after.push(d);
         }
         after.sort_unstable();
@@ -193,11 +198,7 @@ pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> V
 }
 
 /// Every change that `i` depends on, directly or through others.
-fn ancestors(
-    changes: &[Change],
-    by_addr: &HashMap<&ResourceAddr, usize>,
-    i: usize,
-) -> Vec<usize> {
+fn ancestors(changes: &[Change], by_addr: &HashMap<&ResourceAddr, usize>, i: usize) -> Vec<usize> {
     let mut seen = HashSet::new();
     let mut stack = vec![i];
     while let Some(n) = stack.pop() {

@@ -117,17 +117,18 @@ pub trait Provider: Send + Sync {
     /// ownership tags, its unique name or the create's token. `owned_only` accepts only an
     /// object that carries `addr`'s ownership tags; without it, an object with no keel
     /// tags at all is taken too (a type created first and tagged by a second call). The
-    /// answer is the object's attributes, as a create's would be. The default finds
-    /// nothing.
+    /// answer is every such object's attributes, as a create's would be (a create-first
+    /// replacement's old object carries the same tags: the caller skips what state
+    /// already records). The default finds nothing.
     fn find(
         &self,
         addr: &ResourceAddr,
         config: &Value,
         token: &str,
         owned_only: bool,
-    ) -> impl Future<Output = Result<Option<Value>, ProviderError>> + Send {
+    ) -> impl Future<Output = Result<Vec<Value>, ProviderError>> + Send {
         let _ = (addr, config, token, owned_only);
-        async { Ok(None) }
+        async { Ok(Vec::new()) }
     }
 
     /// How many calls the cloud has asked keel to retry so far (throttling, 5xx): apply

@@ -136,7 +136,10 @@ impl Journal {
                 matches!(
                     o.status,
                     Status::Done | Status::Started | Status::Undoing | Status::UndoFailed
-                ) && !matches!(o.kind, OpKind::Delete | OpKind::DeleteDeposed | OpKind::Recreate)
+                ) && !matches!(
+                    o.kind,
+                    OpKind::Delete | OpKind::DeleteDeposed | OpKind::Recreate
+                )
             })
             .count()
     }

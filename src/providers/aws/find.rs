@@ -86,7 +86,7 @@ impl AwsProvider {
         addr: &ResourceAddr,
         config: &Value,
         owned_only: bool,
-    ) -> Result<Option<Value>> {
+    ) -> Result<Vec<Value>> {
         let type_ = addr.type_.as_str();
         let stack = config
             .get("tags_all")
@@ -116,15 +116,16 @@ impl AwsProvider {
                 _ => Vec::new(),
             }
         };
+        let mut out = Vec::new();
         for id in candidates {
             let Some(found) = self.read(type_, &with_id(config, &id)).await? else {
                 continue;
             };
             if !taggable || owned(&found, addr, &stack, owned_only) {
-                return Ok(Some(found));
+                out.push(found);
             }
         }
-        Ok(None)
+        Ok(out)
     }
 
     /// Ids (as state records them) of EC2 objects of `kind` tagged as `addr` of `stack`.
@@ -217,7 +218,11 @@ impl AwsProvider {
                 .send()
                 .await
                 .map_err(|e| sdk_error("ListPolicies", e))?;
-            if let Some(p) = page.policies().iter().find(|p| p.policy_name() == Some(name)) {
+            if let Some(p) = page
+                .policies()
+                .iter()
+                .find(|p| p.policy_name() == Some(name))
+            {
                 return Ok(p.arn().map(str::to_string));
             }
             marker = page.marker().map(str::to_string);

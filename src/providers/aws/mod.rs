@@ -247,7 +247,7 @@ impl Provider for AwsProvider {
         config: &Value,
         _token: &str,
         owned_only: bool,
-    ) -> Result<Option<Value>, ProviderError> {
+    ) -> Result<Vec<Value>, ProviderError> {
         self.find_object(addr, config, owned_only).await
     }
 

@@ -13,7 +13,6 @@ mod template_data;
 mod values;
 mod wait;
 
-
 tokio::task_local! {
     /// The create's idempotency token from apply's journal, for RunInstances.
     pub(crate) static CLIENT_TOKEN: String;
