@@ -29,6 +29,19 @@ pub fn unique_keys(type_: &str) -> &'static [&'static [&'static str]] {
         "aws_route_table_association" => &[&["subnet_id"], &["gateway_id"]],
         "aws_internet_gateway" => &[&["vpc_id"]],
         "aws_instance" => &[&["private_ip"]],
+        // An Elastic IP serves one NAT gateway at a time.
+        "aws_nat_gateway" => &[&["allocation_id"]],
+        "aws_eip" => &[&["address"]],
+        // One flow log per source, destination (EC2 ignores the traffic type here).
+        "aws_flow_log" => &[
+            &["vpc_id", "log_destination"],
+            &["subnet_id", "log_destination"],
+            &["eni_id", "log_destination"],
+            &["vpc_id", "log_group_name"],
+            &["subnet_id", "log_group_name"],
+            &["eni_id", "log_group_name"],
+        ],
+        "aws_vpc_endpoint" => &[&["vpc_id", "service_name"]],
         "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[&[
             "security_group_id",
             "ip_protocol",

@@ -18,6 +18,7 @@ mod modules;
 mod network;
 mod refresh;
 mod repetition;
+mod rollback;
 mod report;
 mod s3;
 mod s3_config;
