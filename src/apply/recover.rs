@@ -33,13 +33,21 @@ impl Recovered {
     }
 }
 
-/// The first object found that state does not record already (under any address, or
-/// deposed): a create-first replacement's old object carries the same tags as its new one.
-pub(super) fn unrecorded(state: &State, found: Vec<Value>) -> Option<Value> {
+/// The first object of type `type_` found that state does not record already (under
+/// any address, or deposed): a create-first replacement's old object carries the same
+/// tags as its new one. (Ids are compared within the type: an IAM role and its instance
+/// profile often share a name.)
+pub(super) fn unrecorded(state: &State, type_: &str, found: Vec<Value>) -> Option<Value> {
     found.into_iter().find(|v| {
         let id = v.get("id").as_str().unwrap_or_default();
-        !state.resources.values().any(|r| r.id == id)
-            && !state.deposed.iter().any(|d| d.resource.id == id)
+        !state
+            .resources
+            .values()
+            .any(|r| r.type_ == type_ && r.id == id)
+            && !state
+                .deposed
+                .iter()
+                .any(|d| d.resource.type_ == type_ && d.resource.id == id)
     })
 }
 
@@ -75,7 +83,7 @@ pub async fn recover<P: Provider>(
                 .find(&op.addr, &config, &op.token, false)
                 .await
                 .map_err(|e| fail(&op.addr, e))?;
-            match unrecorded(state, found) {
+            match unrecorded(state, &op.type_, found) {
                 Some(found) => {
                     let id = found.get("id").as_str().unwrap_or_default().to_string();
                     state.resources.insert(

@@ -389,7 +389,7 @@ async fn resolve_failed_creates<P: Provider>(
         };
         let config = op.config.clone().unwrap_or(Value::Null);
         let found = match provider.find(&op.addr, &config, &op.token, true).await {
-            Ok(found) => match super::recover::unrecorded(state, found) {
+            Ok(found) => match super::recover::unrecorded(state, &op.type_, found) {
                 Some(v) => v,
                 None => continue,
             },

@@ -5,7 +5,7 @@
 //!
 //! | types | found by |
 //! |---|---|
-//! | EC2 types that carry tags (VPCs, subnets, security groups and their rules, gateways, route tables, EIPs, NAT gateways, endpoints, ACLs, flow logs, placement groups, key pairs, launch templates, instances) | one DescribeTags call for `keel:address`, then `keel:stack` on the candidates |
+//! | EC2 types that carry tags (VPCs, subnets, security groups and their rules, gateways, route tables, EIPs, NAT gateways, endpoints, ACLs, flow logs, placement groups, key pairs, launch templates, instances) | DescribeTags for the stack's `keel:stack` tag, then the candidates' `keel:address` (one call per 200) |
 //! | `aws_s3_bucket` | its name (`bucket`) |
 //! | `aws_iam_role`, `aws_iam_instance_profile` | their name |
 //! | `aws_iam_policy` | ListPolicies (scope Local), filtered by name |
@@ -128,7 +128,9 @@ impl AwsProvider {
         Ok(out)
     }
 
-    /// Ids (as state records them) of EC2 objects of `kind` tagged as `addr` of `stack`.
+    /// Ids (as state records them) of EC2 objects of `kind` tagged as `addr` of `stack`:
+    /// the stack's objects of that kind by their `keel:stack` tag, then their
+    /// `keel:address` compared here (an address's brackets are no filter pattern).
     async fn tagged(&self, addr: &ResourceAddr, stack: &str, kind: &str) -> Result<Vec<String>> {
         let mut ids = Vec::new();
         let mut token = None;
@@ -136,8 +138,8 @@ impl AwsProvider {
             let page = self
                 .ec2
                 .describe_tags()
-                .filters(filter("key", &[TAG_ADDRESS.to_string()]))
-                .filters(filter("value", &[addr.to_string()]))
+                .filters(filter("key", &[TAG_STACK.to_string()]))
+                .filters(filter("value", &[stack.to_string()]))
                 .set_next_token(token)
                 .send()
                 .await
@@ -154,24 +156,27 @@ impl AwsProvider {
                 break;
             }
         }
-        if ids.is_empty() {
-            return Ok(ids);
+        let want = addr.to_string();
+        let mut mine: Vec<String> = Vec::new();
+        for chunk in ids.chunks(200) {
+            let page = self
+                .ec2
+                .describe_tags()
+                .filters(filter("resource-id", chunk))
+                .filters(filter("key", &[TAG_ADDRESS.to_string()]))
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeTags", e))?;
+            mine.extend(
+                page.tags()
+                    .iter()
+                    .filter(|t| t.value() == Some(want.as_str()))
+                    .filter_map(|t| t.resource_id().map(str::to_string)),
+            );
         }
-        // Of those, the ones that belong to this stack.
-        let page = self
-            .ec2
-            .describe_tags()
-            .filters(filter("resource-id", &ids))
-            .filters(filter("key", &[TAG_STACK.to_string()]))
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTags", e))?;
-        let mine: Vec<String> = page
-            .tags()
-            .iter()
-            .filter(|t| t.value() == Some(stack))
-            .filter_map(|t| t.resource_id().map(str::to_string))
-            .collect();
+        if mine.is_empty() {
+            return Ok(mine);
+        }
         // State knows placement groups and key pairs by name, not by their tagged id.
         match kind {
             "placement-group" => {

@@ -400,7 +400,11 @@ async fn instance_lifecycle() {
         .await
         .modify_instance_attribute()
         .instance_id(&iid)
-        .disable_api_termination(aws_sdk_ec2::types::AttributeBooleanValue::builder().value(false).build())
+        .disable_api_termination(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -45,7 +45,9 @@ impl Proxy {
             .expect("start the fault proxy");
         let stdout = child.stdout.take().expect("piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read its endpoint");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read its endpoint");
         let endpoint = line
             .trim()
             .strip_prefix("KEEL_PROXY_ENDPOINT=")
@@ -86,7 +88,13 @@ impl Proxy {
             .expect("log")
             .iter()
             .filter(|e| e[2] == true)
-            .map(|e| format!("{}.{}", e[0].as_str().unwrap_or(""), e[1].as_str().unwrap_or("")))
+            .map(|e| {
+                format!(
+                    "{}.{}",
+                    e[0].as_str().unwrap_or(""),
+                    e[1].as_str().unwrap_or("")
+                )
+            })
             .collect()
     }
 
@@ -209,21 +217,37 @@ fn tag<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, key: &str) -> Opt
 
 /// The stack's objects in the cloud, with the `keel:address` each carries (for
 /// duplicate checks): kind -> [(id, address)].
-pub async fn cloud_objects(stack: &str, name: &str) -> BTreeMap<&'static str, Vec<(String, String)>> {
+pub async fn cloud_objects(
+    stack: &str,
+    name: &str,
+) -> BTreeMap<&'static str, Vec<(String, String)>> {
     let ec2 = moto().ec2().await;
     let mut out: BTreeMap<&'static str, Vec<(String, String)>> = BTreeMap::new();
     let ec2_tags = |t: &[aws_sdk_ec2::types::Tag]| {
         tag(
-            t.iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+            t.iter()
+                .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
             "keel:address",
         )
         .unwrap_or_default()
     };
-    let vpcs = ec2.describe_vpcs().filters(stack_filter(stack)).send().await.unwrap();
+    let vpcs = ec2
+        .describe_vpcs()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .unwrap();
     for v in vpcs.vpcs() {
-        out.entry("vpc").or_default().push((v.vpc_id().unwrap().into(), ec2_tags(v.tags())));
+        out.entry("vpc")
+            .or_default()
+            .push((v.vpc_id().unwrap().into(), ec2_tags(v.tags())));
     }
-    let subnets = ec2.describe_subnets().filters(stack_filter(stack)).send().await.unwrap();
+    let subnets = ec2
+        .describe_subnets()
+        .filters(stack_filter(stack))
+        .send()
+        .await
+        .unwrap();
     for s in subnets.subnets() {
         out.entry("subnet")
             .or_default()
@@ -276,7 +300,12 @@ pub async fn cloud_objects(stack: &str, name: &str) -> BTreeMap<&'static str, Ve
     }
     let lts = ec2
         .describe_launch_templates()
-        .filters(Filter::builder().name("launch-template-name").values(name).build())
+        .filters(
+            Filter::builder()
+                .name("launch-template-name")
+                .values(name)
+                .build(),
+        )
         .send()
         .await;
     if let Ok(lts) = lts {
@@ -287,11 +316,20 @@ pub async fn cloud_objects(stack: &str, name: &str) -> BTreeMap<&'static str, Ve
         }
     }
     let iam = moto().iam().await;
-    if let Ok(r) = iam.get_role().role_name(format!("{name}-node")).send().await {
+    if let Ok(r) = iam
+        .get_role()
+        .role_name(format!("{name}-node"))
+        .send()
+        .await
+    {
         let role = r.role().unwrap();
         out.entry("iam_role").or_default().push((
             role.role_name().into(),
-            tag(role.tags().iter().map(|t| (t.key(), t.value())), "keel:address").unwrap_or_default(),
+            tag(
+                role.tags().iter().map(|t| (t.key(), t.value())),
+                "keel:address",
+            )
+            .unwrap_or_default(),
         ));
     }
     if let Ok(p) = iam
@@ -311,12 +349,20 @@ pub async fn cloud_objects(stack: &str, name: &str) -> BTreeMap<&'static str, Ve
         let id = k.key_id().unwrap();
         let tags = kms.list_resource_tags().key_id(id).send().await;
         let Ok(tags) = tags else { continue };
-        let t = |key: &str| tag(tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())), key);
+        let t = |key: &str| {
+            tag(
+                tags.tags().iter().map(|t| (t.tag_key(), t.tag_value())),
+                key,
+            )
+        };
         if t("keel:stack").as_deref() != Some(stack) {
             continue;
         }
         let meta = kms.describe_key().key_id(id).send().await.unwrap();
-        let state = meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str().to_string());
+        let state = meta
+            .key_metadata()
+            .and_then(|m| m.key_state())
+            .map(|s| s.as_str().to_string());
         if state.as_deref() != Some("PendingDeletion") {
             out.entry("kms_key")
                 .or_default()
@@ -325,7 +371,9 @@ pub async fn cloud_objects(stack: &str, name: &str) -> BTreeMap<&'static str, Ve
     }
     let s3 = moto().s3().await;
     if s3.head_bucket().bucket(name).send().await.is_ok() {
-        out.entry("bucket").or_default().push((name.into(), String::new()));
+        out.entry("bucket")
+            .or_default()
+            .push((name.into(), String::new()));
     }
     for v in out.values_mut() {
         v.sort();
