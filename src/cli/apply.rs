@@ -70,7 +70,7 @@ pub fn progress_for(json: bool) -> Box<dyn Progress> {
 }
 
 pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
-    if args.json && !args.auto_approve {
+    if args.json && !args.auto_approve && !args.stack.dir.is_file() {
         return Err(Failure::Message(
             "-json output cannot ask for confirmation; pass -auto-approve too".into(),
         ));
@@ -118,8 +118,9 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         args.refresh.then_some(&providers),
         !args.json,
     )?;
+    let ask = !args.auto_approve;
     run(
-        &stack, &lock, state, &plan, &providers, &args, destroy, progress,
+        &stack, &lock, state, &plan, &providers, &args, destroy, ask, progress,
     )
 }
 
@@ -151,6 +152,8 @@ fn exec_saved(args: &Args) -> Result<ExitCode, Failure> {
         prior.serial = 0;
     }
     let progress = progress_for(args.json);
+    // The plan was reviewed when it was saved: applying it does not ask again (as
+    // Terraform's apply PLANFILE).
     run(
         stack,
         &lock,
@@ -159,6 +162,7 @@ fn exec_saved(args: &Args) -> Result<ExitCode, Failure> {
         &providers,
         args,
         loaded.plan.destroy,
+        false,
         progress,
     )
 }
@@ -230,6 +234,7 @@ fn run(
     providers: &Providers,
     args: &Args,
     destroy: bool,
+    ask: bool,
     mut progress: Box<dyn Progress>,
 ) -> Result<ExitCode, Failure> {
     let redact = stack.redactor().with(plan.secrets.iter().cloned());
@@ -247,7 +252,7 @@ fn run(
         summary(&report, destroy, args.json);
         return Ok(ExitCode::SUCCESS);
     }
-    if plan.has_changes() && !args.auto_approve && !confirm(destroy)? {
+    if plan.has_changes() && ask && !confirm(destroy)? {
         println!("\n{} cancelled.", if destroy { "Destroy" } else { "Apply" });
         return Ok(ExitCode::from(1));
     }

@@ -83,7 +83,9 @@ pub fn save(
         .filter_map(|(p, _)| p.parent().map(Path::to_path_buf))
         .collect();
     dirs.push(stack_dir.clone());
-    let base = common_base(&dirs);
+    // One level above, so the stack's directory keeps its name (the stack's name).
+    let common = common_base(&dirs);
+    let base = common.parent().map(Path::to_path_buf).unwrap_or(common);
     let declared: Vec<&str> = stack
         .config
         .root()
@@ -212,6 +214,7 @@ pub fn load(file: &Path, no_color: bool) -> Result<Loaded, Failure> {
         .map_err(|(sources, diags)| Failure::Diagnostics(Box::new(sources), diags, color))?;
     // Paths mean where the stack was: its backend's, and path.module.
     config.dir = payload.stack_dir.clone();
+    config.stack = payload.plan.stack.clone();
     for m in &mut config.modules {
         if let Ok(r) = m.dir.strip_prefix(&tmp.0) {
             m.dir = payload.base.join(r);
