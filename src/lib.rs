@@ -8,7 +8,7 @@
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
-//! Plan + provider       --apply-->         State'         (written after every operation)
+//! Plan + provider       --apply-->         State'         (journaled call by call; rollback)
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
 //! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
 //! ```
@@ -17,6 +17,11 @@
 //! tree of static scopes (`module.net.module.subnets`); `graph::build` makes one node per
 //! block per scope; `eval` expands `count` / `for_each` of module calls and resources into
 //! addressed instances (`module.net["a"].aws_subnet.private[0]`) while it walks the graph.
+//!
+//! The plan carries its schedule (what each step waits for, how rollback undoes it);
+//! `apply` executes it eagerly and in parallel, journals every provider call in the state
+//! before and after it, rolls back on failure, and on the next run adopts whatever a
+//! killed keel left in flight (see [`apply`]).
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only

@@ -47,6 +47,17 @@ impl Fixture {
         provider: &ProviderSet<MemoryProvider>,
         opts: &Options,
     ) -> (ApplyReport, usize, Vec<Event>) {
+        let (report, writes, events, _) = self.timed_apply(state, provider, opts);
+        (report, writes, events)
+    }
+
+    /// As [`Fixture::apply`], with the time the apply itself took (planning excluded).
+    fn timed_apply(
+        &self,
+        state: &mut State,
+        provider: &ProviderSet<MemoryProvider>,
+        opts: &Options,
+    ) -> (ApplyReport, usize, Vec<Event>, Duration) {
         let plan = crate::plan::plan(&self.config, &self.graph, &Inputs::default(), state, false)
             .expect("plan");
         let backend = self.backend();
@@ -55,6 +66,7 @@ impl Fixture {
             let mut rec = Recorder::new(&backend, &lock, state);
             let mut events = Vec::new();
             let mut progress = |e: &Event| events.push(e.clone());
+            let start = Instant::now();
             let report = apply(
                 &self.config,
                 &self.graph,
@@ -67,8 +79,9 @@ impl Fixture {
             )
             .await
             .expect("apply runs");
+            let took = start.elapsed();
             let writes = rec.writes;
-            (report, writes, events)
+            (report, writes, events, took)
         })
     }
 
@@ -134,12 +147,11 @@ fn steps_start_as_soon_as_their_dependencies_are_done() {
         ],
     );
     let mut state = State::new("stack");
-    let start = Instant::now();
-    let (report, writes, _) = f.apply(&mut state, &p, &Options::default());
-    let wall = start.elapsed();
+    let (report, writes, _, wall) = f.timed_apply(&mut state, &p, &Options::default());
     assert!(report.succeeded(), "{report:?}");
     assert_eq!(report.added, 8);
     let spans = mem(&p).spans.lock().unwrap().clone();
+    let start = spans.iter().map(|s| s.1).min().unwrap();
     let at = |call: &str| {
         spans
             .iter()
@@ -551,4 +563,94 @@ fn unknowns_in_the_plan_accept_any_value() {
         inconsistent(&planned, &changed).as_deref(),
         Some("cidr_block")
     );
+}
+
+/// Apply's wall time against the critical path, with the in-memory provider taking a
+/// fixed time per call and a real local state file (written and fsynced at every
+/// wake-up). Prints the figures BENCHMARKS.md quotes:
+/// `cargo test --release --lib -- --ignored bench_apply --nocapture`.
+#[test]
+#[ignore]
+fn bench_apply_memory() {
+    let mut chain =
+        String::from("resource \"aws_vpc\" \"c0\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n");
+    for i in 1..20 {
+        chain.push_str(&format!(
+            "resource \"aws_vpc\" \"c{i}\" {{\n  cidr_block = \"10.0.0.0/16\"\n  tags = {{ prev = aws_vpc.c{}.id }}\n}}\n",
+            i - 1
+        ));
+    }
+    let layered = r#"
+resource "aws_vpc" "root" {
+  cidr_block = "10.0.0.0/16"
+}
+resource "aws_subnet" "mid" {
+  count      = 10
+  vpc_id     = aws_vpc.root.id
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+}
+resource "aws_instance" "leaf" {
+  count     = 50
+  ami       = "ami-1"
+  subnet_id = aws_subnet.mid[count.index % 10].id
+}
+"#;
+    let wide = "resource \"aws_vpc\" \"w\" {\n  count = 200\n  cidr_block = \"10.0.0.0/16\"\n}\n";
+    let latency = Duration::from_millis(100);
+    // (name, hcl, critical path in calls, bound from parallelism in calls)
+    let cases: [(&str, &str, u32, u32); 4] = [
+        ("chain of 20", &chain, 20, 20),
+        ("1 -> 10 -> 50 (61 resources)", layered, 3, 4),
+        ("CLUSTER (8 resources, 3 levels)", CLUSTER, 3, 3),
+        ("200 independent, parallelism 32", wide, 1, 7),
+    ];
+    println!(
+        "| stack | resources | critical path | bound (parallelism 32) | wall | wall / bound | state writes |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, hcl, depth, bound) in cases {
+        let f = fixture(hcl);
+        let p = provider();
+        *mem(&p).latency.lock().unwrap() = latency;
+        let mut state = State::new("stack");
+        let (report, writes, _, wall) = f.timed_apply(&mut state, &p, &Options::default());
+        assert!(report.succeeded());
+        let critical = latency * depth;
+        let bound_t = latency * bound;
+        println!(
+            "| {name} | {} | {} ms | {} ms | {} ms | {:.3} | {writes} |",
+            report.added,
+            critical.as_millis(),
+            bound_t.as_millis(),
+            wall.as_millis(),
+            wall.as_secs_f64() / bound_t.as_secs_f64()
+        );
+    }
+    // What one state write costs on the local backend (temp file, fsync, rename, backup
+    // kept), with the 61 resources of the layered stack recorded.
+    let f = fixture(layered);
+    let p = provider();
+    let mut state = State::new("stack");
+    assert!(f.apply(&mut state, &p, &Options::default()).0.succeeded());
+    let backend = f.backend();
+    let n = 50;
+    let per_write = block_on(async {
+        let lock = backend.lock("bench").await.unwrap();
+        let start = Instant::now();
+        for _ in 0..n {
+            backend.write(&lock, &mut state).await.unwrap();
+        }
+        start.elapsed() / n
+    });
+    println!(
+        "\nlocal state write (61 resources, {} bytes): {:.1} ms",
+        std::fs::metadata(self_path(&f))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        per_write.as_secs_f64() * 1000.0
+    );
+}
+
+fn self_path(f: &Fixture) -> std::path::PathBuf {
+    f.state_dir.path().join("s.json")
 }

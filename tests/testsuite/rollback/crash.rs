@@ -116,7 +116,11 @@ fn assert_state_parses(p: &Project, context: &str) {
 
 async fn assert_converged(p: &Project, name: &str, wide: bool, context: &str) {
     let plan = p.keel(&["plan", "-detailed-exitcode"]);
-    assert_eq!(plan.code, 0, "{context}: converged:\n{}{}", plan.stdout, plan.stderr);
+    assert_eq!(
+        plan.code, 0,
+        "{context}: converged:\n{}{}",
+        plan.stdout, plan.stderr
+    );
     let state = p.state();
     assert!(state.get("journal").is_none(), "{context}: no journal left");
     let mut recorded: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -134,18 +138,27 @@ async fn assert_converged(p: &Project, name: &str, wide: bool, context: &str) {
         // No duplicate: one object per address.
         let mut seen = BTreeSet::new();
         for (_, addr) in objs.iter().filter(|(_, a)| !a.is_empty()) {
-            assert!(seen.insert(addr), "{context}: two {kind} objects for {addr}: {objs:?}");
+            assert!(
+                seen.insert(addr),
+                "{context}: two {kind} objects for {addr}: {objs:?}"
+            );
         }
         // No orphan: every object the stack's tags (or names) claim is in state.
         for (id, _) in objs {
             assert!(
-                recorded.get(type_of(kind)).is_some_and(|ids| ids.contains(id)),
+                recorded
+                    .get(type_of(kind))
+                    .is_some_and(|ids| ids.contains(id)),
                 "{context}: orphan {kind} {id}, not in state"
             );
         }
     }
     let nodes = objects.get("instance").map_or(0, Vec::len);
-    assert_eq!(nodes, if wide { 2 } else { 1 }, "{context}: instances {objects:?}");
+    assert_eq!(
+        nodes,
+        if wide { 2 } else { 1 },
+        "{context}: instances {objects:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -164,7 +177,7 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
     let name = p.stack.clone();
     p.write("main.hcl", &stack(&name, false));
     p.keel(&["apply", "-auto-approve"]).ok();
-    let (mut during_rollback, mut adopted) = (0, 0);
+    let (mut during_rollback, mut adopted, mut finished_first) = (0, 0, 0);
     for round in 0..rounds {
         let wide = round % 2 == 0;
         p.write("main.hcl", &stack(&name, wide));
@@ -181,8 +194,11 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("start keel");
-        let delay = Duration::from_millis(rng.below(if roll_back { 500 } else { 2500 }));
-        let context = format!("seed {seed}, round {round}, killed {delay:?} after {}", if roll_back { "rollback began" } else { "start" });
+        let delay = Duration::from_millis(rng.below(if roll_back { 600 } else { 1200 }));
+        let context = format!(
+            "seed {seed}, round {round}, killed {delay:?} after the first {}",
+            if roll_back { "undo" } else { "step" }
+        );
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         std::thread::spawn(move || {
@@ -193,7 +209,9 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
             }
         });
         let start = Instant::now();
-        let mut armed = if roll_back { None } else { Some(start) };
+        // The kill is armed when the first step (or the rollback) starts.
+        let trigger = if roll_back { "Rolling back" } else { "..." };
+        let mut armed: Option<Instant> = None;
         let mut out = String::new();
         loop {
             if let Some(t) = armed
@@ -203,7 +221,7 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
             }
             match rx.recv_timeout(Duration::from_millis(10)) {
                 Ok(line) => {
-                    if line.contains("Rolling back") && armed.is_none() {
+                    if line.contains(trigger) && !line.contains("Refreshing") && armed.is_none() {
                         armed = Some(Instant::now());
                     }
                     out.push_str(&line);
@@ -221,6 +239,9 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
         if out.contains("Rolling back") && !out.contains("Rollback complete") {
             during_rollback += 1;
         }
+        if !out.contains("Rolling back") && out.contains("Apply complete!") {
+            finished_first += 1;
+        }
         assert_state_parses(&p, &context);
 
         // Converge: the next apply (no faults) resolves what was in flight, finishes a
@@ -230,19 +251,20 @@ async fn keel_killed_at_random_instants_converges_with_no_duplicate_and_no_orpha
         for _ in 0..3 {
             let run = p.keel(&["apply", "-auto-approve"]);
             assert_state_parses(&p, &context);
-            if run.stdout.contains("adopted into state") {
-                adopted += 1;
-            }
+            adopted += run.stdout.matches("adopted into state").count();
             if run.code == 0 {
                 converged = Some(run);
                 break;
             }
         }
-        assert!(converged.is_some(), "{context}: keel apply converges\n{out}");
+        assert!(
+            converged.is_some(),
+            "{context}: keel apply converges\n{out}"
+        );
         assert_converged(&p, &name, wide, &context).await;
     }
     eprintln!(
-        "crash loop (seed {seed}): {rounds} kills, {during_rollback} during a rollback, {adopted} objects adopted"
+        "crash loop (seed {seed}): {rounds} kills, {during_rollback} during a rollback, {finished_first} too late (the apply had finished), {adopted} objects adopted"
     );
     assert!(during_rollback >= 3, "some kills landed during a rollback");
     p.keel(&["destroy", "-auto-approve"]).ok();

@@ -3,6 +3,7 @@
 //! cloud listed independently after each rollback; throttling; keel killed at random
 //! instants during apply and rollback; two applies at once; saved plans; Ctrl-C.
 
+mod bench;
 mod crash;
 mod faults;
 mod runs;

@@ -44,7 +44,11 @@ async fn an_apply_with_30_percent_of_calls_throttled_succeeds() {
         "the proxy throttled: {}",
         stats["throttled"]
     );
-    assert!(run.stdout.contains("Apply complete! Resources: 13 added"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Apply complete! Resources: 13 added"),
+        "{}",
+        run.stdout
+    );
     proxy.configure(json!({}));
     p.assert_no_changes();
     assert_eq!(cloud(&p.stack, &name).await["instance"].len(), 2);
@@ -67,13 +71,22 @@ async fn a_second_apply_on_the_same_state_fails_at_once_naming_the_holder() {
     let first = first.spawn().expect("start the first apply");
     let lock = p.state_path().with_extension("json.lock");
     let start = Instant::now();
-    while std::fs::read_to_string(&lock).map(|s| s.is_empty()).unwrap_or(true) {
-        assert!(start.elapsed() < Duration::from_secs(30), "the first apply takes the lock");
+    while std::fs::read_to_string(&lock)
+        .map(|s| s.is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the first apply takes the lock"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let t = Instant::now();
     let second = p.keel(&["apply", "-auto-approve"]);
-    assert!(t.elapsed() < Duration::from_secs(10), "the second fails at once");
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "the second fails at once"
+    );
     assert_eq!(second.code, 1);
     assert!(second.stderr.contains("is locked by"), "{}", second.stderr);
     assert!(
@@ -83,7 +96,11 @@ async fn a_second_apply_on_the_same_state_fails_at_once_naming_the_holder() {
     );
     assert!(second.stderr.contains("keel apply"), "{}", second.stderr);
     let first = first.wait_with_output().unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stdout));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
     proxy.configure(json!({}));
     p.keel(&["destroy", "-auto-approve"]).ok();
 }
@@ -102,7 +119,11 @@ async fn a_failed_rollback_is_pending_in_plan_and_resumed_by_rollback_and_apply(
     let run = proxy.keel(&p, &["apply", "-auto-approve"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("InvalidSubnet.Range"), "{}", run.stdout);
-    assert!(run.stdout.contains("Apply failed and was rolled back."), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Apply failed and was rolled back."),
+        "{}",
+        run.stdout
+    );
     assert!(cloud(&p.stack, &name).await.is_empty());
     let calls = proxy.mutating_calls();
     let k = 1 + calls
@@ -114,10 +135,17 @@ async fn a_failed_rollback_is_pending_in_plan_and_resumed_by_rollback_and_apply(
     let run = proxy.keel(&p, &["apply", "-auto-approve"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("could not be undone"), "{}", run.stdout);
-    assert!(run.stdout.contains("The rollback is pending in state"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("The rollback is pending in state"),
+        "{}",
+        run.stdout
+    );
     let state = p.state();
     assert_eq!(state["journal"]["phase"], "rolling_back");
-    assert!(!cloud(&p.stack, &name).await.is_empty(), "something is left to undo");
+    assert!(
+        !cloud(&p.stack, &name).await.is_empty(),
+        "something is left to undo"
+    );
 
     // keel plan shows it.
     let plan = p.keel(&["plan"]).ok();
@@ -130,7 +158,11 @@ async fn a_failed_rollback_is_pending_in_plan_and_resumed_by_rollback_and_apply(
     assert!(recorded(&p).is_empty());
     assert!(p.state().get("journal").is_none());
     let again = p.keel(&["rollback"]).ok();
-    assert!(again.stdout.contains("Nothing to roll back"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("Nothing to roll back"),
+        "{}",
+        again.stdout
+    );
 
     // Once more, and this time keel apply (with the CIDR fixed) resumes the rollback
     // first, then applies.
@@ -139,7 +171,11 @@ async fn a_failed_rollback_is_pending_in_plan_and_resumed_by_rollback_and_apply(
     assert_eq!(p.state()["journal"]["phase"], "rolling_back");
     p.write("main.hcl", &small(&name, "10.98.1.0/24"));
     let apply = p.keel(&["apply", "-auto-approve"]).ok();
-    assert!(apply.stdout.contains("resuming it first"), "{}", apply.stdout);
+    assert!(
+        apply.stdout.contains("resuming it first"),
+        "{}",
+        apply.stdout
+    );
     assert!(
         apply.stdout.contains("Apply complete! Resources: 3 added"),
         "{}",
@@ -160,15 +196,30 @@ async fn a_saved_plan_applies_exactly_and_refuses_a_changed_state() {
     // The stack's files change after planning: the saved plan still applies what it shows.
     p.write("main.hcl", &small(&name, "10.98.7.0/24"));
     let run = crate::fixture::run_keel(p.root.path(), &["apply"], &file).ok();
-    assert!(run.stdout.contains("Apply complete! Resources: 3 added"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Apply complete! Resources: 3 added"),
+        "{}",
+        run.stdout
+    );
     let ec2 = moto().ec2().await;
     let subnet = recorded(&p)["aws_subnet.a"].clone();
-    let s = ec2.describe_subnets().subnet_ids(&subnet).send().await.unwrap();
+    let s = ec2
+        .describe_subnets()
+        .subnet_ids(&subnet)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.subnets()[0].cidr_block(), Some("10.98.1.0/24"));
     // Applying it again: the state moved on since.
     let stale = crate::fixture::run_keel(p.root.path(), &["apply"], &file);
     assert_eq!(stale.code, 1);
-    assert!(stale.stderr.contains("the state changed since the plan was made"), "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("the state changed since the plan was made"),
+        "{}",
+        stale.stderr
+    );
     p.write("main.hcl", &small(&name, "10.98.1.0/24"));
     p.keel(&["destroy", "-auto-approve"]).ok();
 }
@@ -202,8 +253,11 @@ async fn json_progress_is_one_event_per_line() {
     p.write("main.hcl", &small(&name, "10.97.1.0/24"));
     let run = p.keel(&["apply", "-auto-approve", "-json"]);
     assert_eq!(run.code, 1);
-    let events: Vec<serde_json::Value> =
-        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let failed = events.iter().find(|e| e["type"] == "failed").unwrap();
     assert_eq!(failed["error"]["code"], "InvalidSubnet.Range");
     assert!(events.iter().any(|e| e["type"] == "rollback_started"));
@@ -267,11 +321,17 @@ async fn a_saved_plan_is_sealed_when_state_is_encrypted() {
     let env = [("KEEL_STATE_PASSPHRASE", "correct horse battery staple")];
     let file = p.root.path().join("plan.bin");
     let file_arg = file.to_str().unwrap();
-    p.keel_env(&["plan", "-var", "team=hush-hush-ml", "-out", file_arg], &env)
-        .ok();
+    p.keel_env(
+        &["plan", "-var", "team=hush-hush-ml", "-out", file_arg],
+        &env,
+    )
+    .ok();
     let bytes = std::fs::read_to_string(&file).unwrap();
     assert!(bytes.contains("keel-encrypted/1"), "sealed");
-    assert!(!bytes.contains("hush-hush-ml"), "the input value is not in plain text");
+    assert!(
+        !bytes.contains("hush-hush-ml"),
+        "the input value is not in plain text"
+    );
     // Without the passphrase it cannot be applied; with it, it applies without -var.
     let refused = crate::fixture::run_keel(p.root.path(), &["apply"], &file);
     assert_eq!(refused.code, 1);
@@ -281,10 +341,21 @@ async fn a_saved_plan_is_sealed_when_state_is_encrypted() {
         cmd.env(k, v);
     }
     let out = cmd.envs(env).env("NO_COLOR", "1").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let s3 = moto().s3().await;
     let tags = s3.get_bucket_tagging().bucket(&name).send().await.unwrap();
-    assert!(tags.tag_set().iter().any(|t| t.key() == "team" && t.value() == "hush-hush-ml"));
-    p.keel_env(&["destroy", "-auto-approve", "-var", "team=hush-hush-ml"], &env)
-        .ok();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| t.key() == "team" && t.value() == "hush-hush-ml")
+    );
+    p.keel_env(
+        &["destroy", "-auto-approve", "-var", "team=hush-hush-ml"],
+        &env,
+    )
+    .ok();
 }
