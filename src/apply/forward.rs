@@ -67,7 +67,6 @@ struct NodeWork {
 
 pub(super) struct Forward<'a, P> {
     config: &'a Config,
-    graph: &'a ResourceGraph,
     inputs: &'a Inputs,
     plan: &'a Plan,
     providers: &'a ProviderSet<P>,
@@ -145,7 +144,6 @@ impl<'a, P: Provider> Forward<'a, P> {
         }
         Forward {
             config,
-            graph,
             inputs,
             plan,
             providers,
@@ -173,13 +171,11 @@ impl<'a, P: Provider> Forward<'a, P> {
         opts: &mut Options,
         progress: &mut dyn Progress,
     ) -> Result<(ApplyReport, Outcome), ApplyError> {
-        let _ = self.graph;
         for s in 0..self.rt.len() {
             self.try_ready(s);
         }
         let mut limit = Limit::new(opts.parallelism, self.providers.retries());
         let mut running: FuturesUnordered<Call<'a>> = FuturesUnordered::new();
-        let mut presses = opts.interrupt.as_ref().map(|i| *i.borrow()).unwrap_or(0);
         loop {
             self.eval_ready(rec);
             let mut launch: Vec<(Call<'a>, Event)> = Vec::new();
@@ -207,7 +203,7 @@ impl<'a, P: Provider> Forward<'a, P> {
                         a = running.next() => a,
                         changed = int.changed() => {
                             if changed.is_ok() {
-                                presses = *int.borrow();
+                                let presses = *int.borrow();
                                 self.interrupted(presses, progress);
                             } else {
                                 opts.interrupt = None;
@@ -235,7 +231,6 @@ impl<'a, P: Provider> Forward<'a, P> {
             }
         }
         rec.flush().await?;
-        let _ = presses;
         if self.stopping {
             return Ok((
                 self.report,
@@ -248,24 +243,6 @@ impl<'a, P: Provider> Forward<'a, P> {
             // Only a failed closing delete leaves steps behind without stopping.
             if !self.report.cleanup_failed {
                 let c = &self.plan.changes[self.plan.steps[s].change];
-                if std::env::var_os("KEEL_DEBUG_SCHEDULE").is_some() {
-                    eprintln!(
-                        "steps: {:#?}",
-                        self.plan
-                            .steps
-                            .iter()
-                            .zip(&self.rt)
-                            .map(|(st, r)| (
-                                self.plan.changes[st.change].addr.to_string(),
-                                st.kind,
-                                st.after.clone(),
-                                r.waits,
-                                r.run,
-                                r.config.is_some()
-                            ))
-                            .collect::<Vec<_>>()
-                    );
-                }
                 return Err(ApplyError::Eval(format!(
                     "{}: its step never became ready; the plan's schedule is inconsistent. Run keel plan again",
                     c.addr
