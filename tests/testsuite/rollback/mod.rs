@@ -41,7 +41,8 @@ impl Proxy {
             .args(["--upstream", &moto().endpoint])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // A client killed mid-call makes the proxy print a broken pipe: noise here.
+            .stderr(Stdio::null())
             .spawn()
             .expect("start the fault proxy");
         let stdout = child.stdout.take().expect("piped");
