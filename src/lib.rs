@@ -9,7 +9,7 @@
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
 //! Desired + State       --plan-->          Plan           (ordered changes with reasons)
 //! Plan + Config         --guard::check-->  guard::Report  (policy findings, cost, budget)
-//! Plan + provider       --apply-->         State'         (written after every operation)
+//! Plan + provider       --apply-->         State'         (journaled call by call; rollback)
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)
 //! Plan | ApplyReport | DriftReport --report--> terminal text, JSON, Markdown
 //! ```
@@ -22,6 +22,11 @@
 //! [`guard`] holds every plan to the stack's guardrails before anything is applied: policy
 //! rules over the planned resources, waivers, and the cost before and after ([`cost`],
 //! from a price table shipped as data) against the stack's budget.
+//!
+//! The plan carries its schedule (what each step waits for, how rollback undoes it);
+//! `apply` executes it eagerly and in parallel, journals every provider call in the state
+//! before and after it, rolls back on failure, and on the next run adopts whatever a
+//! killed keel left in flight (see [`apply`]).
 //!
 //! Supporting modules: [`diag`] (file:line:column diagnostics), [`value`] (the dynamic
 //! values expressions evaluate to), [`addr`] (resource addresses), [`providers`] (the only

@@ -144,6 +144,63 @@ impl Value {
     }
 }
 
+/// The key that marks an unknown value in the lossless encoding (saved plans carry values
+/// that are only known after apply; state never holds one).
+const UNKNOWN_KEY: &str = "$keel_unknown";
+
+impl Value {
+    /// JSON that keeps unknown values (as `{"$keel_unknown": true}`), for saved plans.
+    pub fn to_tagged_json(&self) -> Json {
+        match self {
+            Value::Unknown => Json::Object(
+                [(UNKNOWN_KEY.to_string(), Json::Bool(true))]
+                    .into_iter()
+                    .collect(),
+            ),
+            Value::List(items) => Json::Array(items.iter().map(Value::to_tagged_json).collect()),
+            Value::Map(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.to_tagged_json()))
+                    .collect(),
+            ),
+            other => other.to_json(),
+        }
+    }
+
+    /// The inverse of [`Value::to_tagged_json`].
+    pub fn from_tagged_json(json: &Json) -> Value {
+        match json {
+            Json::Object(map)
+                if map.len() == 1 && map.get(UNKNOWN_KEY) == Some(&Json::Bool(true)) =>
+            {
+                Value::Unknown
+            }
+            Json::Array(items) => Value::List(items.iter().map(Value::from_tagged_json).collect()),
+            Json::Object(map) => Value::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_tagged_json(v)))
+                    .collect(),
+            ),
+            other => Value::from_json(other),
+        }
+    }
+}
+
+/// Values serialise losslessly, unknowns included (see [`Value::to_tagged_json`]).
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.to_tagged_json(), s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Value::from_tagged_json(
+            &<Json as serde::Deserialize>::deserialize(d)?,
+        ))
+    }
+}
+
 fn number_to_json(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Json::from(n as i64)

@@ -1,48 +1,126 @@
-//! Apply: Plan + providers -> State'. Apply follows the plan's steps and re-derives nothing:
-//! it evaluates each resource's expressions only once everything it depends on is done (so
-//! values unknown at plan time are filled in), makes the planned provider call, and writes
-//! state after every single operation.
+//! Apply: Plan + providers -> State'. Apply executes the plan's schedule
+//! ([`crate::plan::Step`]) and re-derives nothing; a failure rolls it back, as
+//! CloudFormation does, and a keel killed at any instant loses no resource.
 //!
-//! On the first failure nothing new is started; what completed stays recorded in state.
+//! # Executing ([`forward`])
+//! One coordinating task owns the state, the evaluation environments and a
+//! dependency-counting ready queue (cargo's `DependencyQueue`): a graph node is evaluated
+//! (through [`eval::eval_node`]) once every node it depends on is done, so values unknown
+//! at plan time are filled in as their producers finish; each of its planned instances
+//! then becomes a step, and a step starts once the steps it waits for are done, up to
+//! `--parallelism` provider calls at once. Provider calls run concurrently; everything
+//! else happens on the coordinating task. The bound adapts ([`limit`]): it halves when
+//! the cloud throttles and grows back when calm. Evaluation is per block, so an instance
+//! waits for every instance of the blocks it refers to, as in Terraform's graph.
+//!
+//! Deletes close the apply: they run after every create and update succeeded, dependents
+//! first. Delete-first replacements (irreversible, flagged in the plan) wait for every
+//! create and update that does not depend on them.
+//!
+//! # Durability: the journal
+//! Every step is recorded in the state's journal ([`crate::state::Journal`]) before its
+//! call goes out and again when its answer is back. Two rules are never bent: no call is
+//! made before its intent is durable, and no dependent starts before its producer's
+//! result is durable. Both are met by one state write per wake-up of the coordinator: the
+//! answers that came back and the intents of the steps they release are written
+//! together, then those steps' calls go out. A create's token (EC2's ClientToken) is in
+//! its intent, so a retried create reuses it.
+//!
+//! # Rollback ([`undo`])
+//! On the first failure (or the first Ctrl-C) nothing new starts; running calls finish;
+//! then the completed steps are undone in reverse order of completion, restricted to
+//! dependencies (what depends on a step is undone before it, independent undos run in
+//! parallel): a create is undone by deleting its object, an update by updating the object
+//! back to the attributes recorded before it, a create-first replacement by deleting the
+//! new object and making the old one current again. The create of a delete-first
+//! replacement cannot be undone (its old object is gone) and is kept. Every undo is
+//! journaled like a step. If an undo fails, the journal stays in the state in phase
+//! `rolling_back`: `keel plan` shows the rollback pending, and the next `keel apply` or
+//! `keel rollback` resumes it. A failure among the closing deletes does not roll back
+//! (the creates and updates all succeeded; what is deleted cannot come back): the failed
+//! delete stays in state and the next apply tries again, as CloudFormation's cleanup does.
+//! `--no-rollback` keeps partial progress instead.
+//!
+//! # Recovery ([`recover`])
+//! A journal left by a killed keel is resolved before anything else: each create that was
+//! in flight is looked for through [`Provider::find`] (by the ownership tags
+//! `keel:stack` / `keel:address`, its unique name or its token) and adopted into state if
+//! it exists, so nothing is created twice and nothing is orphaned; updates and deletes in
+//! flight are read back. A killed apply then simply plans again from the truth; a killed
+//! rollback resumes.
+//!
+//! # Ctrl-C
+//! The first stops scheduling and rolls back; the second stops starting anything (undos
+//! included) and exits once the calls in flight return, leaving the rollback pending.
+
+mod events;
+mod forward;
+mod limit;
+mod recover;
+mod undo;
+
+pub use events::{Event, Progress, Verb};
+pub use recover::{Recovered, recover};
+pub use undo::RollbackReport;
 
 use crate::addr::ResourceAddr;
 use crate::config::Config;
 use crate::diag::Diagnostics;
-use crate::eval::{self, Envs, Inputs, NodeValue, computed_value};
+use crate::eval::Inputs;
 use crate::graph::ResourceGraph;
-use crate::plan::{Action, Plan, Step};
+use crate::plan::Plan;
 use crate::providers::{Provider, ProviderError, ProviderSet};
-use crate::state::{Backend, Deposed, OutputState, ResourceState, State, StateError, StateLock};
+use crate::state::{Backend, Journal, OutputState, Phase, State, StateError, StateLock};
 use crate::value::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+
+/// How many provider calls run at once unless `--parallelism` says otherwise (Terraform's
+/// is 10; AWS's per-account API limits sit far above this for an apply's calls).
+pub const DEFAULT_PARALLELISM: usize = 32;
+
+/// Ctrl-C presses so far, as a watch channel the CLI feeds.
+pub type Interrupt = tokio::sync::watch::Receiver<u32>;
+
+/// How to run.
+#[derive(Clone)]
+pub struct Options {
+    /// At most this many provider calls at once.
+    pub parallelism: usize,
+    /// Undo completed steps when one fails (`--no-rollback` turns it off).
+    pub rollback: bool,
+    pub interrupt: Option<Interrupt>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            parallelism: DEFAULT_PARALLELISM,
+            rollback: true,
+            interrupt: None,
+        }
+    }
+}
 
 /// Why apply stopped before it began, or could not record what it did.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error(
-        "the plan was made against state serial {planned} (lineage {lineage}), but the state is now at serial {found}\n  help: something changed the state since the plan was made; run keel plan again"
+        "the plan was made against state serial {planned} (lineage {lineage}), but the state is now at serial {found} (lineage {found_lineage})\n  help: something changed the state since the plan was made; run keel plan again"
     )]
     StalePlan {
         lineage: String,
         planned: u64,
         found: u64,
+        found_lineage: String,
     },
+    #[error(
+        "the state holds the journal of an unfinished apply (started {started})\n  help: run keel apply or keel rollback, which resolve it first"
+    )]
+    Unresolved { started: String },
     #[error("{0}")]
     Eval(String),
     #[error(transparent)]
     State(#[from] StateError),
-}
-
-/// One line of progress, as apply makes it.
-pub trait Progress {
-    fn line(&mut self, text: String);
-}
-
-impl<F: FnMut(String)> Progress for F {
-    fn line(&mut self, text: String) {
-        self(text)
-    }
 }
 
 /// What apply did.
@@ -51,16 +129,33 @@ pub struct ApplyReport {
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
-    /// The step that failed, with the cloud's error.
+    /// The first step that failed, with the cloud's error.
     pub failure: Option<(ResourceAddr, ProviderError)>,
+    /// Every step that failed.
+    pub failures: Vec<(ResourceAddr, ProviderError)>,
+    /// A closing delete failed: the creates and updates stand, the object stays in state.
+    pub cleanup_failed: bool,
+    /// Stopped by Ctrl-C.
+    pub interrupted: bool,
     /// Expressions that could not be evaluated once their inputs were known.
     pub diagnostics: Option<Diagnostics>,
+    /// What rollback undid, when the apply was rolled back.
+    pub rollback: Option<RollbackReport>,
+    /// A rollback is left pending in the state (it failed, or a second Ctrl-C stopped it).
+    pub rollback_pending: bool,
     pub outputs: BTreeMap<String, Value>,
 }
 
 impl ApplyReport {
     pub fn succeeded(&self) -> bool {
-        self.failure.is_none() && self.diagnostics.is_none()
+        self.failure.is_none() && self.diagnostics.is_none() && !self.interrupted
+    }
+
+    fn fail(&mut self, addr: &ResourceAddr, e: ProviderError) {
+        if self.failure.is_none() {
+            self.failure = Some((addr.clone(), e.clone()));
+        }
+        self.failures.push((addr.clone(), e));
     }
 }
 
@@ -69,26 +164,46 @@ pub struct Recorder<'a> {
     pub backend: &'a Backend,
     pub lock: &'a StateLock,
     pub state: &'a mut State,
+    /// Changes made since the last write.
+    pub dirty: bool,
+    /// State writes so far (for benchmarks: one per coordinator wake-up, not per step).
+    pub writes: usize,
 }
 
-impl Recorder<'_> {
+impl<'a> Recorder<'a> {
+    pub fn new(backend: &'a Backend, lock: &'a StateLock, state: &'a mut State) -> Self {
+        Recorder {
+            backend,
+            lock,
+            state,
+            dirty: false,
+            writes: 0,
+        }
+    }
+
     async fn save(&mut self) -> Result<(), StateError> {
-        self.backend.write(self.lock, self.state).await
+        self.backend.write(self.lock, self.state).await?;
+        self.dirty = false;
+        self.writes += 1;
+        Ok(())
+    }
+
+    /// Writes if anything changed since the last write.
+    async fn flush(&mut self) -> Result<(), StateError> {
+        if self.dirty {
+            self.save().await?;
+        }
+        Ok(())
+    }
+
+    fn journal(&mut self) -> &mut Journal {
+        self.state.journal.get_or_insert_with(Journal::new)
     }
 }
 
-fn elapsed(start: Instant) -> String {
-    let d = start.elapsed();
-    if d < Duration::from_secs(60) {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}m{}s", d.as_secs() / 60, d.as_secs() % 60)
-    }
-}
-
-/// Executes `plan`, each resource through its own provider configuration. Every provider
-/// call is followed by a state write, so whatever happens to this process, state knows
-/// every object that exists.
+/// Executes `plan`, each resource through its own provider configuration, journaling
+/// every step in state; rolls back on failure unless told not to (see the module docs).
+#[allow(clippy::too_many_arguments)]
 pub async fn apply<P: Provider>(
     config: &Config,
     graph: &ResourceGraph,
@@ -96,6 +211,7 @@ pub async fn apply<P: Provider>(
     plan: &Plan,
     providers: &ProviderSet<P>,
     rec: &mut Recorder<'_>,
+    opts: &Options,
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, ApplyError> {
     if rec.state.lineage != plan.lineage || rec.state.serial != plan.serial {
@@ -103,284 +219,77 @@ pub async fn apply<P: Provider>(
             lineage: plan.lineage.clone(),
             planned: plan.serial,
             found: rec.state.serial,
+            found_lineage: rec.state.lineage.clone(),
         });
     }
-    let mut report = ApplyReport::default();
-    let first_apply = plan
-        .steps
-        .iter()
-        .position(|s| matches!(s, Step::Apply { .. }))
-        .unwrap_or(plan.steps.len());
-    let last_apply = plan
-        .steps
-        .iter()
-        .rposition(|s| matches!(s, Step::Apply { .. }))
-        .map(|i| i + 1)
-        .unwrap_or(first_apply);
+    if let Some(j) = &rec.state.journal {
+        return Err(ApplyError::Unresolved {
+            started: j.started.clone(),
+        });
+    }
+    let mut opts = opts.clone();
+    let run = forward::Forward::new(config, graph, inputs, plan, providers);
+    let (mut report, outcome) = run.run(rec, &mut opts, progress).await?;
 
-    // 1. Deletes that must come before creates (delete-first replacements).
-    for step in &plan.steps[..first_apply] {
-        if let Step::Delete { change } = step
-            && !delete(plan, *change, providers, rec, progress, &mut report).await?
-        {
-            return Ok(report);
+    match outcome {
+        forward::Outcome::Completed => {
+            rec.state.outputs = report
+                .outputs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        OutputState {
+                            value: v.to_json(),
+                            // An output built from a sensitive value must be declared so, or
+                            // evaluation refuses it.
+                            sensitive: plan.sensitive_outputs.contains(k),
+                        },
+                    )
+                })
+                .collect();
+            rec.state.journal = None;
+            rec.save().await?;
+        }
+        forward::Outcome::Stopped { aborted } => {
+            let reason = match (&report.failure, report.interrupted) {
+                (Some((addr, e)), _) => format!("{addr} failed: {e}"),
+                (None, true) => "interrupted (Ctrl-C)".to_string(),
+                (None, false) => "an expression could not be evaluated".to_string(),
+            };
+            if !opts.rollback {
+                // Partial progress is kept: state records everything that exists.
+                rec.state.journal = None;
+                rec.save().await?;
+            } else {
+                let j = rec.journal();
+                j.phase = Phase::RollingBack;
+                j.reason = Some(reason.clone());
+                rec.save().await?;
+                if aborted {
+                    report.rollback_pending = true;
+                } else {
+                    let rb =
+                        undo::rollback(providers, rec, &mut opts, progress, Some(reason)).await?;
+                    report.rollback_pending = !rb.complete;
+                    report.rollback = Some(rb);
+                }
+            }
         }
     }
-
-    // 2. Creates and updates, in dependency order, evaluating as values become known.
-    if !plan.destroy {
-        let to_apply: HashSet<usize> = plan.steps[first_apply..last_apply]
-            .iter()
-            .filter_map(|s| match s {
-                Step::Apply { change } => Some(*change),
-                Step::Delete { .. } => None,
-            })
-            .collect();
-        if !walk(
-            config,
-            graph,
-            inputs,
-            plan,
-            &to_apply,
-            providers,
-            rec,
-            progress,
-            &mut report,
-        )
-        .await?
-        {
-            return Ok(report);
-        }
-    }
-
-    // 3. Deletes, dependents first.
-    for step in &plan.steps[last_apply.max(first_apply)..] {
-        if let Step::Delete { change } = step
-            && !delete(plan, *change, providers, rec, progress, &mut report).await?
-        {
-            return Ok(report);
-        }
-    }
-
-    rec.state.outputs = report
-        .outputs
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                OutputState {
-                    value: v.to_json(),
-                    // An output built from a sensitive value must be declared so, or
-                    // evaluation refuses it.
-                    sensitive: plan.sensitive_outputs.contains(k),
-                },
-            )
-        })
-        .collect();
-    rec.save().await?;
     Ok(report)
 }
 
-/// Deletes the object of `changes[i]` (or its deposed predecessor), through the provider
-/// configuration state recorded for it. False when it failed.
-async fn delete<P: Provider>(
-    plan: &Plan,
-    i: usize,
+/// Resumes (or runs) the rollback the state's journal records. Resolve the journal with
+/// [`recover`] first.
+pub async fn rollback<P: Provider>(
     providers: &ProviderSet<P>,
     rec: &mut Recorder<'_>,
+    opts: &Options,
     progress: &mut dyn Progress,
-    report: &mut ApplyReport,
-) -> Result<bool, ApplyError> {
-    let change = &plan.changes[i];
-    let deposed = change.action == Action::CreateThenDelete;
-    let recorded = if deposed {
-        rec.state
-            .deposed
-            .iter()
-            .find(|d| d.addr == change.addr)
-            .map(|d| &d.resource)
-    } else {
-        rec.state.resources.get(&change.addr)
-    };
-    let Some(recorded) = recorded else {
-        // Already gone from state: nothing to delete.
-        return Ok(true);
-    };
-    let (prior, provider) = (recorded.value(), recorded.provider.clone());
-    let id = prior.get("id").as_str().unwrap_or_default().to_string();
-    let what = if deposed {
-        format!("{} (deposed object {id})", change.addr)
-    } else {
-        change.addr.to_string()
-    };
-    progress.line(format!("{what}: Destroying... [id={id}]"));
-    let start = Instant::now();
-    let result = match providers.get(&provider) {
-        Ok(p) => p.delete(&change.addr, &prior).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => {
-            if deposed {
-                rec.state.deposed.retain(|d| d.addr != change.addr);
-            } else {
-                rec.state.resources.remove(&change.addr);
-            }
-            rec.save().await?;
-            report.destroyed += 1;
-            progress.line(format!(
-                "{what}: Destruction complete after {}",
-                elapsed(start)
-            ));
-            Ok(true)
-        }
-        Err(e) => {
-            progress.line(format!("{what}: Destruction failed: {e}"));
-            report.failure = Some((change.addr.clone(), e));
-            Ok(false)
-        }
-    }
-}
-
-/// Walks the graph, evaluating every node against real values and making the planned
-/// create or update for each resource. False when a step failed.
-#[allow(clippy::too_many_arguments)]
-async fn walk<P: Provider>(
-    config: &Config,
-    graph: &ResourceGraph,
-    inputs: &Inputs,
-    plan: &Plan,
-    to_apply: &HashSet<usize>,
-    providers: &ProviderSet<P>,
-    rec: &mut Recorder<'_>,
-    progress: &mut dyn Progress,
-    report: &mut ApplyReport,
-) -> Result<bool, ApplyError> {
-    let mut envs = Envs::new(config);
-    let by_addr: HashMap<&ResourceAddr, usize> = plan
-        .changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&c.addr, i))
-        .collect();
-    for &node in graph.order() {
-        let value = match eval::eval_node(config, node, inputs, &envs) {
-            Ok(v) => v,
-            Err(d) => {
-                report.diagnostics = Some(d);
-                return Ok(false);
-            }
-        };
-        let NodeValue::Resource(shape, instances) = value else {
-            envs.store(config, node, value);
-            continue;
-        };
-        let (resource, _) = node.resource_in(config).expect("a resource node");
-        let mut seen = Vec::with_capacity(instances.len());
-        for mut instance in instances {
-            let addr = &instance.addr;
-            let Some(&ci) = by_addr.get(addr) else {
-                return Err(ApplyError::Eval(format!(
-                    "{addr} is in the configuration but not in the plan; run keel plan again"
-                )));
-            };
-            let change = &plan.changes[ci];
-            let value = std::mem::take(&mut instance.value);
-            if let Some(path) = inconsistent(&change.config, &value) {
-                return Err(ApplyError::Eval(format!(
-                    "{addr}: the value of {path} differs from the plan; the configuration or its inputs changed since planning. Run keel plan again"
-                )));
-            }
-            if !to_apply.contains(&ci) {
-                let prior = rec.state.resources.get(addr).map(|r| r.value());
-                instance.value = computed_value(&resource.type_, &value, prior.as_ref());
-                seen.push(instance);
-                continue;
-            }
-            if value.has_unknown() {
-                return Err(ApplyError::Eval(format!(
-                    "{addr}: some of its arguments are still unknown after everything it depends on was applied"
-                )));
-            }
-            let record = |value: &Value| {
-                let id = value.get("id").as_str().unwrap_or_default().to_string();
-                ResourceState {
-                    type_: addr.type_.clone(),
-                    provider: change.provider.clone(),
-                    id,
-                    attributes: value.to_json(),
-                    dependencies: change.dependencies.clone(),
-                    // What the configuration marks now, as Terraform records it.
-                    sensitive_attributes: instance.sensitive.iter().cloned().collect(),
-                }
-            };
-            let start = Instant::now();
-            let provider = match providers.get(&change.provider) {
-                Ok(p) => p,
-                Err(e) => {
-                    report.failure = Some((addr.clone(), e));
-                    return Ok(false);
-                }
-            };
-            let result = match change.action {
-                Action::Update => {
-                    let prior = rec
-                        .state
-                        .resources
-                        .get(addr)
-                        .map(|r| r.value())
-                        .unwrap_or_default();
-                    let id = prior.get("id").as_str().unwrap_or_default().to_string();
-                    progress.line(format!("{addr}: Modifying... [id={id}]"));
-                    provider
-                        .update(addr, &prior, &value)
-                        .await
-                        .map(|v| (v, "Modifications"))
-                }
-                Action::CreateThenDelete => {
-                    if let Some(old) = rec.state.resources.remove(addr) {
-                        rec.state.deposed.push(Deposed {
-                            addr: addr.clone(),
-                            resource: old,
-                        });
-                        rec.save().await?;
-                    }
-                    progress.line(format!("{addr}: Creating..."));
-                    provider.create(addr, &value).await.map(|v| (v, "Creation"))
-                }
-                _ => {
-                    progress.line(format!("{addr}: Creating..."));
-                    provider.create(addr, &value).await.map(|v| (v, "Creation"))
-                }
-            };
-            match result {
-                Ok((object, verb)) => {
-                    let entry = record(&object);
-                    let id = entry.id.clone();
-                    rec.state.resources.insert(addr.clone(), entry);
-                    rec.save().await?;
-                    match change.action {
-                        Action::Update => report.changed += 1,
-                        _ => report.added += 1,
-                    }
-                    progress.line(format!(
-                        "{addr}: {verb} complete after {} [id={id}]",
-                        elapsed(start)
-                    ));
-                    instance.value = computed_value(&resource.type_, &value, Some(&object));
-                    seen.push(instance);
-                }
-                Err(e) => {
-                    progress.line(format!("{addr}: failed: {e}"));
-                    report.failure = Some((addr.clone(), e));
-                    return Ok(false);
-                }
-            }
-        }
-        envs.store(config, node, NodeValue::Resource(shape, seen));
-    }
-    report.outputs = std::mem::take(&mut envs.outputs);
-    Ok(true)
+) -> Result<RollbackReport, ApplyError> {
+    let mut opts = opts.clone();
+    undo::rollback(providers, rec, &mut opts, progress, None).await
 }
 
 /// The first path where a value known at plan time differs from the one apply evaluated.
@@ -407,27 +316,4 @@ fn inconsistent(planned: &Value, now: &Value) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unknowns_in_the_plan_accept_any_value() {
-        let planned = Value::Map(BTreeMap::from([
-            ("vpc_id".to_string(), Value::Unknown),
-            ("cidr_block".to_string(), Value::str("10.0.1.0/24")),
-        ]));
-        let now = Value::Map(BTreeMap::from([
-            ("vpc_id".to_string(), Value::str("vpc-1")),
-            ("cidr_block".to_string(), Value::str("10.0.1.0/24")),
-        ]));
-        assert_eq!(inconsistent(&planned, &now), None);
-        let changed = Value::Map(BTreeMap::from([
-            ("vpc_id".to_string(), Value::str("vpc-1")),
-            ("cidr_block".to_string(), Value::str("10.0.2.0/24")),
-        ]));
-        assert_eq!(
-            inconsistent(&planned, &changed).as_deref(),
-            Some("cidr_block")
-        );
-    }
-}
+mod tests;

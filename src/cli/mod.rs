@@ -12,6 +12,8 @@ mod init;
 mod output;
 mod plan;
 mod prompt;
+mod rollback;
+mod saved;
 mod show;
 mod stack;
 mod state;
@@ -126,6 +128,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Delete everything the stack manages, after asking (unless -auto-approve).
     Destroy(apply::Args),
+    /// Finish a pending rollback, or roll back an apply keel was killed in.
+    Rollback(rollback::Args),
     /// Show the stack's output values from state.
     Output(output::Args),
     /// Report what changed in the cloud behind the stack's back (exit 2 on drift).
@@ -159,6 +163,7 @@ impl Command {
             Command::Init(a) => Some(&mut a.stack),
             Command::Import(a) => Some(&mut a.stack),
             Command::ForceUnlock(a) => Some(&mut a.stack),
+            Command::Rollback(a) => Some(&mut a.stack),
             Command::State(c) => Some(c.stack_args_mut()),
             Command::Show(_) | Command::Validate(_) | Command::Graph(_) | Command::Fmt(_) => None,
         }
@@ -193,6 +198,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan(args) => plan::exec(args),
         Command::Apply(args) => apply::exec(args, false),
         Command::Destroy(args) => apply::exec(args, true),
+        Command::Rollback(args) => rollback::exec(args),
         Command::Output(args) => output::exec(args),
         Command::Show(args) => show::exec(args),
         Command::Drift(args) => drift::exec(args),

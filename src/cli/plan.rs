@@ -1,4 +1,7 @@
-//! `keel plan DIR`: what apply would change, without changing anything.
+//! `keel plan DIR`: what apply would change, without changing anything. A journal left
+//! by an unfinished apply is resolved in memory first (objects whose create was never
+//! answered are looked for), and a pending rollback is shown. `-out FILE` saves a plan
+//! that `keel apply FILE` executes exactly (see [`super::saved`]).
 
 use super::StackArgs;
 use super::stack::{Failure, Providers, Stack};
@@ -6,7 +9,6 @@ use crate::guard::Guard;
 use crate::plan::Plan;
 use crate::refresh;
 use crate::report::{human, json, markdown};
-use crate::state::crypto::Content;
 use crate::state::{State, StateLock};
 use std::process::ExitCode;
 
@@ -68,7 +70,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         } else {
             None
         };
-        let (_lock, _state, plan) = make_plan(
+        let (_lock, state, plan) = make_plan(
             &stack,
             "plan",
             args.destroy,
@@ -76,8 +78,10 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
             format == Format::Human,
         )?;
         let redact = stack.redactor().with_plan(&plan);
-        if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty()) {
-            save_plan(&stack, &plan, &redact, out)?;
+        // A plan the guardrails stop is shown, never saved for apply.
+        let blocked = plan.guard.as_ref().is_some_and(|g| g.blocked());
+        if let Some(out) = args.out.as_ref().filter(|_| planned.is_empty() && !blocked) {
+            super::saved::save(&stack, &stack_args, &state, &plan, &redact, out)?;
         }
         planned.push((plan, redact));
     }
@@ -114,8 +118,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
 }
 
 /// Locks the state, reads it, refreshes it from the cloud when a provider is given, and
-/// plans against it, the stack's guardrails checked (`Plan::guard`). The lock is held
-/// until it is dropped.
+/// plans against it. The lock is held until it is dropped.
 pub fn make_plan(
     stack: &Stack,
     operation: &str,
@@ -123,6 +126,58 @@ pub fn make_plan(
     providers: Option<&Providers>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
+    let lock = stack.lock(operation)?;
+    let mut state = stack
+        .read_state()?
+        .unwrap_or_else(|| State::new(&stack.config.stack));
+    let say = |text: String| {
+        if to_stdout {
+            println!("{text}")
+        } else {
+            eprintln!("{text}")
+        }
+    };
+    if let Some(j) = &state.journal {
+        let pending = j.phase == crate::state::Phase::RollingBack;
+        let (started, steps) = (j.started.clone(), j.to_undo());
+        if let Some(providers) = providers {
+            // Resolve what was in flight, in memory only: planning writes nothing.
+            let mut progress = |e: &crate::apply::Event| say(crate::report::progress::line(e));
+            let recovered = stack
+                .runtime
+                .block_on(crate::apply::recover(
+                    &mut state,
+                    providers,
+                    false,
+                    &mut progress,
+                ))
+                .map_err(|e| Failure::Message(e.to_string()))?;
+            if !recovered.rollback_pending {
+                say(format!(
+                    "Note: the apply started {started} did not finish (keel was stopped); this plan starts from what it left.\n"
+                ));
+            }
+        }
+        if pending {
+            say(format!(
+                "Rollback pending: the apply started {started} failed and {steps} of its completed step(s) are still to be undone.\n  keel apply (or keel rollback) finishes the rollback first; this plan shows what would change after it from the state as it is now.\n"
+            ));
+        }
+    }
+    let (state, plan) = plan_with(stack, state, destroy, providers, to_stdout)?;
+    Ok((lock, state, plan))
+}
+
+/// Refreshes `state` from the cloud when a provider is given, and plans against it, the
+/// stack's guardrails checked (`Plan::guard`); returns the refreshed state (what the plan
+/// was made against) and the plan.
+pub fn plan_with(
+    stack: &Stack,
+    mut state: State,
+    destroy: bool,
+    providers: Option<&Providers>,
+    to_stdout: bool,
+) -> Result<(State, Plan), Failure> {
     let guard = Guard::load(&stack.config, &stack.inputs).map_err(|d| stack.fail(d))?;
     let plan_with_guard = |state: &State| -> Result<Plan, Failure> {
         let mut plan =
@@ -131,15 +186,11 @@ pub fn make_plan(
         plan.guard = Some(guard.check(&stack.config, &stack.graph, &stack.inputs, &plan));
         Ok(plan)
     };
-    let lock = stack.lock(operation)?;
-    let mut state = stack
-        .read_state()?
-        .unwrap_or_else(|| State::new(&stack.config.stack));
     // The guardrails judge the plan made from state alone first: a plan they stop is not
     // worth reading the cloud for, so it makes no AWS call at all.
     let from_state = plan_with_guard(&state);
     let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
-        return Ok((lock, state, from_state?));
+        return Ok((state, from_state?));
     };
     if let Ok(plan) = &from_state
         && plan.guard.as_ref().is_some_and(|g| g.blocked())
@@ -150,7 +201,7 @@ pub fn make_plan(
         } else {
             eprint!("{note}")
         }
-        return Ok((lock, state, from_state?));
+        return Ok((state, from_state?));
     }
     // Read the cloud, then plan again against what it holds.
     {
@@ -182,26 +233,5 @@ pub fn make_plan(
         state = refreshed.state;
     }
     let plan = plan_with_guard(&state)?;
-    Ok((lock, state, plan))
-}
-
-/// Writes the plan as JSON for `keel show`, sealed when the stack encrypts plans.
-fn save_plan(
-    stack: &Stack,
-    plan: &Plan,
-    redact: &crate::report::Redactor,
-    out: &std::path::Path,
-) -> Result<(), Failure> {
-    let doc = serde_json::to_string_pretty(&json::plan(plan, redact)).expect("plan JSON") + "\n";
-    let crypto = stack.backend.encryption();
-    let bytes = if crypto.seals_plans() {
-        stack
-            .runtime
-            .block_on(crypto.seal(doc.as_bytes(), Content::Plan))
-            .map_err(|e| Failure::Message(format!("cannot encrypt the plan: {e}")))?
-    } else {
-        doc.into_bytes()
-    };
-    std::fs::write(out, bytes)
-        .map_err(|e| Failure::Message(format!("cannot write the plan to {}: {e}", out.display())))
+    Ok((state, plan))
 }

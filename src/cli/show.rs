@@ -34,7 +34,7 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         bytes
     };
     let text = String::from_utf8_lossy(&bytes);
-    let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::Message(format!(
             "{} is not a keel plan file: {e}",
             args.file.display()
@@ -59,6 +59,10 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
         return Err(Failure::Message(
             "saved plans are shown as JSON for now: pass -json".into(),
         ));
+    }
+    // What keel apply PLANFILE needs (sources, inputs, prior state) is not the plan.
+    if let Some(m) = doc.as_object_mut() {
+        m.remove("keel_apply");
     }
     println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
     Ok(ExitCode::SUCCESS)

@@ -42,7 +42,8 @@ pub use repeat::{Repetition, Shape, assemble};
 pub use resource::{TAG_ADDRESS, TAG_STACK, computed_value, resource_config};
 pub use sensitive::{Marks, SENSITIVE, scrub};
 pub use variables::{
-    Given, Inputs, Origin, Raw, check_given, evaluate_variable, missing, variable_value,
+    Given, Inputs, Origin, Raw, check_given, evaluate_variable, given_values, missing,
+    variable_value,
 };
 
 /// Everything evaluated so far in one module instance, by name.

@@ -110,6 +110,21 @@ impl Inputs {
         }
     }
 
+    /// Inputs that give exactly these values (a saved plan's, see [`given_values`]).
+    pub fn from_values(values: BTreeMap<String, Value>) -> Inputs {
+        Inputs {
+            given: values
+                .into_iter()
+                .map(|(name, v)| Given {
+                    name,
+                    value: Raw::Assigned(Assigned::Json(v)),
+                    origin: Origin::File(None),
+                })
+                .collect(),
+            ..Inputs::default()
+        }
+    }
+
     /// `-var name=value`.
     pub fn add_var(&mut self, name: &str, text: &str) {
         self.given.push(Given {
@@ -162,6 +177,23 @@ fn source(config: &Config, var: &Variable, inputs: &Inputs) -> Option<(Raw, Orig
         .env
         .get(&var.name)
         .map(|(v, from)| (Raw::Text(v.clone()), Origin::Env(from.clone())))
+}
+
+/// The values the inputs give the stack's variables (defaults left out), each converted
+/// to its type: what a saved plan carries, so that applying it evaluates exactly what
+/// was planned.
+pub fn given_values(
+    config: &Config,
+    inputs: &Inputs,
+) -> Result<BTreeMap<String, Value>, Diagnostics> {
+    let mut out = BTreeMap::new();
+    for (i, var) in config.root().variables.iter().enumerate() {
+        if source(config, var, inputs).is_some() {
+            let value = variable_value(config, i, inputs, &Env::default())?;
+            out.insert(var.name.clone(), value);
+        }
+    }
+    Ok(out)
 }
 
 /// The variables that have no value from anywhere and no default: the ones to ask for.

@@ -6,7 +6,7 @@ use crate::providers::schema::{Attr, BlockType, Mode, ResourceSchema, Ty};
 use crate::value::Value;
 
 /// One top-level attribute (or nested block) that changes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AttrChange {
     pub name: String,
     pub before: Value,

@@ -2,34 +2,43 @@
 //! what the configuration asks for, each with its action, attribute diffs and the reason a
 //! replacement is needed. Planning reads state and calls no provider write method.
 //!
-//! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call in the
-//! order apply makes them.
+//! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call, what
+//! each waits for and how rollback undoes it (see [`schedule`]). A replacement creates the
+//! new object before deleting the old one unless a unique name it keeps forbids two at
+//! once ([`crate::providers::identity`]) or `create_before_destroy = false` says
+//! otherwise; a delete-first replacement is irreversible, and plan output says so.
 
 mod deps;
 mod diff;
+mod schedule;
 
 pub use diff::{AttrChange, diff, is_ignored};
+pub use schedule::{Step, StepKind, Undo};
 
 use crate::addr::{ProviderAddr, ResourceAddr};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::{self, Hook, Inputs, computed_value};
 use crate::graph::{Node, ResourceGraph};
+use crate::providers::identity::unique_keys;
 use crate::providers::schema;
 use crate::state::State;
 use crate::value::Value;
 use deps::Dependencies;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// What happens to one resource instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     NoOp,
     Create,
     Update,
-    /// Replace, deleting the old object first (Terraform's default).
+    /// Replace, deleting the old object first: a unique name it keeps forbids two objects
+    /// at once, or `create_before_destroy = false`. Irreversible.
     DeleteThenCreate,
-    /// Replace, creating the new object first (`create_before_destroy = true`).
+    /// Replace, creating the new object first (keel's default where the type allows it).
     CreateThenDelete,
     Delete,
 }
@@ -58,7 +67,7 @@ impl Action {
 }
 
 /// The planned change of one resource instance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
     pub addr: ResourceAddr,
     pub action: Action,
@@ -76,6 +85,10 @@ pub struct Change {
     /// The provider configuration that creates or updates it (for a delete: the one state
     /// recorded).
     pub provider: ProviderAddr,
+    /// A delete of an old object that a create-first replacement left behind (an apply
+    /// that was killed or whose last deletes failed), not of the current one.
+    #[serde(default)]
+    pub deposed: bool,
 }
 
 impl Change {
@@ -89,17 +102,8 @@ impl Change {
     }
 }
 
-/// One provider call apply makes, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    /// Create, update or the create half of a replacement; `change` indexes `Plan::changes`.
-    Apply { change: usize },
-    /// Delete the object state recorded for `changes[change]`.
-    Delete { change: usize },
-}
-
 /// The whole plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub stack: String,
     /// The state it was made against.
@@ -109,7 +113,8 @@ pub struct Plan {
     /// Every instance in the configuration or state, in dependency order, deletes last.
     pub changes: Vec<Change>,
     /// The schedule: delete-first replacements' deletes (dependents first), then creates and
-    /// updates in dependency order, then deletes (dependents first).
+    /// updates in dependency order, then deletes (dependents first); each step says what
+    /// it waits for and how it is undone.
     pub steps: Vec<Step>,
     /// Output values as planned (unknown ones shown as such).
     pub outputs: BTreeMap<String, Value>,
@@ -125,6 +130,8 @@ pub struct Plan {
     pub output_changes: BTreeMap<String, (Option<Value>, Value)>,
     /// The guardrails' verdict (policy findings, cost, budget), once checked
     /// ([`crate::guard::Guard::check`]); reports show it when present.
+    /// Not saved with a plan: `keel apply PLANFILE` checks the saved plan again.
+    #[serde(skip)]
     pub guard: Option<crate::guard::Report>,
 }
 
@@ -231,10 +238,13 @@ impl Hook for Planner<'_> {
                 let attrs = diff(schema, &value, prior, &resource.lifecycle.ignore_changes);
                 let replace = attrs.iter().any(|a| a.forces_replacement);
                 if replace {
-                    let action = if resource.lifecycle.create_before_destroy == Some(true) {
-                        Action::CreateThenDelete
-                    } else {
-                        Action::DeleteThenCreate
+                    let action = match resource.lifecycle.create_before_destroy {
+                        Some(true) => Action::CreateThenDelete,
+                        Some(false) => Action::DeleteThenCreate,
+                        None if keeps_unique_key(&resource.type_, &attrs, &value) => {
+                            Action::DeleteThenCreate
+                        }
+                        None => Action::CreateThenDelete,
                     };
                     (action, attrs, computed_value(&resource.type_, &value, None))
                 } else if attrs.is_empty() {
@@ -276,6 +286,7 @@ impl Hook for Planner<'_> {
             attrs,
             dependencies,
             provider: provider.clone(),
+            deposed: false,
         });
         Ok(seen)
     }
@@ -341,36 +352,28 @@ pub fn plan(
             attrs: Vec::new(),
             dependencies: r.dependencies.clone(),
             provider: r.provider.clone(),
+            deposed: false,
+        });
+    }
+    // Old objects a create-first replacement left behind go too.
+    for d in &state.deposed {
+        deletes.push(Change {
+            addr: d.addr.clone(),
+            action: Action::Delete,
+            before: Some(d.resource.value()),
+            after: Value::Null,
+            config: Value::Null,
+            attrs: Vec::new(),
+            dependencies: d.resource.dependencies.clone(),
+            provider: d.resource.provider.clone(),
+            deposed: true,
         });
     }
     diags.into_result()?;
     let deletes = reverse_dependency_order(deletes);
-    let first_delete = changes.len();
-    changes.extend(deletes);
 
-    let mut steps = Vec::new();
-    // Delete-first replacements: the old objects go, dependents before what they depend on,
-    // before any create.
-    let early: Vec<usize> = (0..first_delete)
-        .filter(|&i| changes[i].action == Action::DeleteThenCreate)
-        .collect();
-    for i in reverse_dependency_indices(&changes, &early) {
-        steps.push(Step::Delete { change: i });
-    }
-    for (i, c) in changes.iter().enumerate().take(first_delete) {
-        if matches!(
-            c.action,
-            Action::Create | Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete
-        ) {
-            steps.push(Step::Apply { change: i });
-        }
-    }
-    let late: Vec<usize> = (0..changes.len())
-        .filter(|&i| matches!(changes[i].action, Action::CreateThenDelete | Action::Delete))
-        .collect();
-    for i in reverse_dependency_indices(&changes, &late) {
-        steps.push(Step::Delete { change: i });
-    }
+    changes.extend(deletes);
+    let steps = schedule::schedule(&changes, config, graph);
 
     let mut sensitive_attrs: BTreeMap<ResourceAddr, BTreeSet<String>> = BTreeMap::new();
     for c in &changes {
@@ -420,56 +423,32 @@ pub fn plan(
     })
 }
 
+/// Does a replacement keep every attribute of one of the type's unique keys, as
+/// configured? Then the new object cannot exist beside the old one. (An attribute left to
+/// the cloud, such as an instance's private IP, gets a new value and conflicts with
+/// nothing.)
+fn keeps_unique_key(type_: &str, attrs: &[AttrChange], config: &Value) -> bool {
+    unique_keys(type_).iter().any(|key| {
+        key.iter()
+            .all(|a| !attrs.iter().any(|c| c.name == *a) && !config.get(a).is_null())
+    })
+}
+
 /// Orders changes so that each comes before everything it depends on.
 fn reverse_dependency_order(changes: Vec<Change>) -> Vec<Change> {
     let all: Vec<usize> = (0..changes.len()).collect();
-    let order = reverse_dependency_indices(&changes, &all);
+    let by_addr: HashMap<&ResourceAddr, usize> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.deposed)
+        .map(|(i, c)| (&c.addr, i))
+        .collect();
+    let order = schedule::reverse_dependency_indices(&changes, &by_addr, &all);
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
     order
         .into_iter()
         .map(|i| slots[i].take().expect("each index once"))
         .collect()
-}
-
-/// The indices `subset`, dependents first: a post-order over "is depended on by", reversed.
-/// Dependencies outside the subset are followed through, so order holds transitively.
-fn reverse_dependency_indices(changes: &[Change], subset: &[usize]) -> Vec<usize> {
-    let by_addr: HashMap<&ResourceAddr, usize> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (&c.addr, i))
-        .collect();
-    // Depth-first: visit what a change depends on before it; emit in reverse.
-    let mut order = Vec::new();
-    let mut state = vec![0u8; changes.len()];
-    fn visit(
-        i: usize,
-        changes: &[Change],
-        by_addr: &HashMap<&ResourceAddr, usize>,
-        state: &mut [u8],
-        order: &mut Vec<usize>,
-    ) {
-        if state[i] != 0 {
-            return;
-        }
-        state[i] = 1;
-        for d in &changes[i].dependencies {
-            if let Some(&j) = by_addr.get(d) {
-                visit(j, changes, by_addr, state, order);
-            }
-        }
-        state[i] = 2;
-        order.push(i);
-    }
-    let mut sorted: Vec<usize> = subset.to_vec();
-    sorted.sort_by(|a, b| changes[*a].addr.cmp(&changes[*b].addr));
-    for &i in &sorted {
-        visit(i, changes, &by_addr, &mut state, &mut order);
-    }
-    let wanted: HashSet<usize> = subset.iter().copied().collect();
-    order.retain(|i| wanted.contains(i));
-    order.reverse();
-    order
 }
 
 #[cfg(test)]
@@ -486,6 +465,7 @@ mod tests {
             attrs: vec![],
             dependencies: deps.iter().map(|d| d.parse().unwrap()).collect(),
             provider: ProviderAddr::default(),
+            deposed: false,
         }
     }
 

@@ -3,6 +3,7 @@
 //! of attributes, which state records.
 
 pub mod aws;
+pub mod identity;
 pub mod memory;
 pub mod policy;
 pub mod schema;
@@ -97,6 +98,44 @@ pub trait Provider: Send + Sync {
         addr: &ResourceAddr,
         prior: &Value,
     ) -> impl Future<Output = Result<(), ProviderError>> + Send;
+
+    /// Creates with an idempotency token that the apply journal recorded before the call:
+    /// where the API takes one (EC2 RunInstances' ClientToken), a retry with the same
+    /// token is answered with the object the first call made. The default ignores it.
+    fn create_once(
+        &self,
+        addr: &ResourceAddr,
+        config: &Value,
+        token: &str,
+    ) -> impl Future<Output = Result<Value, ProviderError>> + Send {
+        let _ = token;
+        self.create(addr, config)
+    }
+
+    /// Looks for the object a create of `addr` with `config` may have made although its
+    /// answer never reached keel (keel was killed, or the response was lost): by keel's
+    /// ownership tags, its unique name or the create's token. `owned_only` accepts only an
+    /// object that carries `addr`'s ownership tags; without it, an object with no keel
+    /// tags at all is taken too (a type created first and tagged by a second call). The
+    /// answer is every such object's attributes, as a create's would be (a create-first
+    /// replacement's old object carries the same tags: the caller skips what state
+    /// already records). The default finds nothing.
+    fn find(
+        &self,
+        addr: &ResourceAddr,
+        config: &Value,
+        token: &str,
+        owned_only: bool,
+    ) -> impl Future<Output = Result<Vec<Value>, ProviderError>> + Send {
+        let _ = (addr, config, token, owned_only);
+        async { Ok(Vec::new()) }
+    }
+
+    /// How many calls the cloud has asked keel to retry so far (throttling, 5xx): apply
+    /// slows down when this grows.
+    fn retries(&self) -> u64 {
+        0
+    }
 }
 
 /// A stack's provider configurations by address (`aws`, `aws.west`), each its own client
@@ -137,6 +176,13 @@ impl<P> ProviderSet<P> {
 
     pub fn iter(&self) -> impl Iterator<Item = (&ProviderAddr, &P)> {
         self.configs.iter()
+    }
+}
+
+impl<P: Provider> ProviderSet<P> {
+    /// Retries asked for by the cloud, over every configuration.
+    pub fn retries(&self) -> u64 {
+        self.configs.values().map(Provider::retries).sum()
     }
 }
 

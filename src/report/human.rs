@@ -357,16 +357,85 @@ fn object_lines(
     }
 }
 
-/// The closing lines of `keel apply` and `keel destroy`.
+/// The closing lines of `keel apply` and `keel destroy`: what failed and why (the cloud's
+/// error code and message), what rollback undid, and what is left pending.
 pub fn apply_summary(report: &ApplyReport, destroy: bool) -> String {
     let mut out = String::new();
-    if let Some((addr, err)) = &report.failure {
-        let _ = writeln!(out, "\nError: {addr}: {err}");
-        let _ = writeln!(
-            out,
-            "\nApply stopped after the failure. Completed so far: {} added, {} changed, {} destroyed; all of it is recorded in state.",
-            report.added, report.changed, report.destroyed
-        );
+    if !report.failures.is_empty() || report.interrupted {
+        for (addr, err) in &report.failures {
+            let _ = writeln!(out, "\nError: {addr}: {err}");
+        }
+        if report.interrupted && report.failures.is_empty() {
+            let _ = writeln!(out, "\nApply interrupted (Ctrl-C).");
+        }
+        match &report.rollback {
+            Some(rb) => {
+                let _ = writeln!(
+                    out,
+                    "\nApply failed and was rolled back{}.",
+                    if rb.complete { "" } else { " only in part" }
+                );
+                if !rb.undone.is_empty() {
+                    let _ = writeln!(out, "Undone ({}):", rb.undone.len());
+                    for (addr, verb) in &rb.undone {
+                        let what = match verb {
+                            crate::apply::Verb::UndoUpdate => "restored its previous attributes",
+                            crate::apply::Verb::UndoReplace => {
+                                "deleted its replacement; the previous object is current again"
+                            }
+                            _ => "deleted what the apply created",
+                        };
+                        let _ = writeln!(out, "  {addr}: {what}");
+                    }
+                }
+                for addr in &rb.kept {
+                    let _ = writeln!(
+                        out,
+                        "  {addr}: kept its replacement (irreversible: the old object was deleted first)"
+                    );
+                }
+                for (addr, err) in &rb.failed {
+                    let _ = writeln!(out, "  {addr}: could not be undone: {err}");
+                }
+                for addr in &rb.blocked {
+                    let _ = writeln!(
+                        out,
+                        "  {addr}: not undone yet (waits for an undo that failed)"
+                    );
+                }
+                if rb.complete {
+                    let _ = writeln!(
+                        out,
+                        "The cloud and the state are as they were before the apply."
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "The rollback is pending in state: fix the cause, then run keel rollback (or keel apply, which resumes it first)."
+                    );
+                }
+            }
+            None if report.rollback_pending => {
+                let _ = writeln!(
+                    out,
+                    "\nApply stopped; its rollback is pending in state. Run keel rollback (or keel apply, which resumes it first)."
+                );
+            }
+            None if report.cleanup_failed => {
+                let _ = writeln!(
+                    out,
+                    "\nEvery create and update succeeded ({} added, {} changed), but a closing delete failed; it stays in state and the next apply tries it again ({} destroyed so far).",
+                    report.added, report.changed, report.destroyed
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "\nApply stopped after the failure (no rollback). Completed so far: {} added, {} changed, {} destroyed; all of it is recorded in state.",
+                    report.added, report.changed, report.destroyed
+                );
+            }
+        }
         return out;
     }
     if destroy {

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod progress;
 
 use crate::eval::SENSITIVE;
 use crate::plan::{Change, Plan};

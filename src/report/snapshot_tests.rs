@@ -2,7 +2,7 @@
 //! in what users read is a reviewed change.
 
 use super::{Redactor, human, json, markdown};
-use crate::plan::{Action, AttrChange, Change, Plan, Step};
+use crate::plan::{Action, AttrChange, Change, Plan};
 use crate::value::Value;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -31,6 +31,7 @@ fn change(
         attrs,
         dependencies: vec![],
         provider: Default::default(),
+        deposed: false,
     }
 }
 
@@ -184,7 +185,7 @@ pub(super) fn every_action() -> Plan {
         lineage: "00000000-0000-0000-0000-000000000000".into(),
         serial: 7,
         destroy: false,
-        steps: vec![Step::Apply { change: 0 }],
+        steps: vec![],
         changes,
         outputs: BTreeMap::from([("vpc_id".to_string(), Value::Unknown)]),
         sensitive_outputs: HashSet::new(),

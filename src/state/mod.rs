@@ -12,6 +12,7 @@
 mod backend;
 mod codec;
 pub mod crypto;
+pub mod journal;
 mod local;
 mod lock;
 pub mod migrate;
@@ -21,6 +22,7 @@ pub mod settings;
 mod storage;
 
 pub use backend::{Backend, Protection};
+pub use journal::{Journal, Op, OpKind, Phase, Status};
 pub use local::LocalStore;
 pub use lock::{LockInfo, StateLock};
 pub use s3::{S3Settings, S3Store};
@@ -51,6 +53,15 @@ pub struct State {
     /// successor and their own delete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deposed: Vec<Deposed>,
+    /// The journal of an apply that has not finished: killed while applying, or with a
+    /// rollback pending. `None` between applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal: Option<Journal>,
+    /// Idempotency tokens of creates that were in flight when keel died and whose object
+    /// was not found: the next create of that address reuses the token, so a create that
+    /// took effect unseen is answered with its object rather than made twice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub create_tokens: BTreeMap<ResourceAddr, String>,
 }
 
 /// An object that was replaced but not yet deleted.
@@ -109,6 +120,8 @@ impl State {
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
             deposed: Vec::new(),
+            journal: None,
+            create_tokens: BTreeMap::new(),
         }
     }
 }

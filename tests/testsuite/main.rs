@@ -21,6 +21,7 @@ mod network;
 mod refresh;
 mod repetition;
 mod report;
+mod rollback;
 mod s3;
 mod s3_config;
 mod security_group;

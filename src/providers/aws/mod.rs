@@ -14,6 +14,7 @@ pub mod calls;
 mod compute;
 mod ec2;
 mod endpoint;
+mod find;
 mod flow_log;
 mod iam;
 mod inventory;
@@ -227,6 +228,31 @@ impl Provider for AwsProvider {
             Family::Kms => kms::update(self, addr, prior, config).await,
             Family::Compute => compute::update(self, addr, prior, config).await,
         }
+    }
+
+    async fn create_once(
+        &self,
+        addr: &ResourceAddr,
+        config: &Value,
+        token: &str,
+    ) -> Result<Value, ProviderError> {
+        compute::CLIENT_TOKEN
+            .scope(token.to_string(), self.create(addr, config))
+            .await
+    }
+
+    async fn find(
+        &self,
+        addr: &ResourceAddr,
+        config: &Value,
+        _token: &str,
+        owned_only: bool,
+    ) -> Result<Vec<Value>, ProviderError> {
+        self.find_object(addr, config, owned_only).await
+    }
+
+    fn retries(&self) -> u64 {
+        self.calls.retries()
     }
 
     async fn delete(&self, addr: &ResourceAddr, prior: &Value) -> Result<(), ProviderError> {

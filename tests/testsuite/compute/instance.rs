@@ -377,7 +377,9 @@ async fn instance_lifecycle() {
     assert_eq!(import(&p, addr), recorded);
     p.assert_no_changes();
 
-    // Termination protection stops a replacement, with EC2's own code and message.
+    // A replacement creates the new instance first and deletes the old one last; the old
+    // one's termination protection stops that closing delete, with EC2's own code and
+    // message. The replacement stands and the old instance stays recorded (deposed).
     node.ami = OTHER_AMI;
     p.write("main.hcl", &node.hcl());
     plan_replaces(&p, addr, "ami");
@@ -386,28 +388,49 @@ async fn instance_lifecycle() {
     let output = format!("{}{}", failed.stdout, failed.stderr);
     assert!(output.contains("OperationNotPermitted"), "{output}");
     assert!(output.contains("TerminateInstances"), "{output}");
+    assert!(output.contains("a closing delete failed"), "{output}");
     assert_eq!(state_of(&instance(&iid).await), "running");
+    let replacement = id(&p, addr);
+    assert_ne!(replacement, iid);
+    assert_eq!(p.state()["deposed"][0]["id"], iid.as_str());
 
-    // Protection off first (in place), then the new AMI replaces the instance.
-    node.ami = AMI;
+    // Once the old instance's protection is lifted, the next apply deletes it.
+    moto()
+        .ec2()
+        .await
+        .modify_instance_attribute()
+        .instance_id(&iid)
+        .disable_api_termination(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    apply(&p);
+    assert_eq!(state_of(&instance(&iid).await), "terminated");
+    assert!(p.state().get("deposed").is_none());
+
+    // Protection off (in place), then a new AMI replaces the instance.
     node.protect = false;
     p.write("main.hcl", &node.hcl());
     plan_updates_in_place(&p, addr);
     apply(&p);
-    node.ami = OTHER_AMI;
+    node.ami = AMI;
     p.write("main.hcl", &node.hcl());
     plan_replaces(&p, addr, "ami");
     apply(&p);
     let new_id = id(&p, addr);
-    assert_ne!(new_id, iid);
-    assert_eq!(state_of(&instance(&iid).await), "terminated");
+    assert_ne!(new_id, replacement);
+    assert_eq!(state_of(&instance(&replacement).await), "terminated");
     let old_volume = recorded["root_block_device"][0]["volume_id"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(!volume_exists(&old_volume).await, "deleted on termination");
     let i = instance(&new_id).await;
-    assert_eq!(i.image_id(), Some(OTHER_AMI));
+    assert_eq!(i.image_id(), Some(AMI));
     assert_eq!(state_of(&i), "running");
     p.assert_no_changes();
 

@@ -126,13 +126,16 @@ pub static AWS_INSTANCE: ResourceSchema = ResourceSchema {
 };
 
 /// The idempotency token of one RunInstances call: EC2 answers a second call with the same
-/// token with the instance the first one launched instead of launching another. For now a
-/// fresh UUID per create. This is the place to journal the token before the call, so that
-/// a run that crashed between RunInstances and the state write can find its instance
-/// (DescribeInstances filtered by `client-token`) and adopt it instead of launching a
-/// second one.
+/// token with the instance the first one launched instead of launching another. Apply
+/// journals the token with the create's intent and passes it here (through
+/// [`super::CLIENT_TOKEN`]), so a create retried after a crash reuses it; without one, a
+/// fresh UUID.
 fn client_token() -> String {
-    uuid::Uuid::new_v4().to_string()
+    super::CLIENT_TOKEN
+        .try_with(|t| t.clone())
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// How long RunInstances waits for an instance profile to become visible to EC2.

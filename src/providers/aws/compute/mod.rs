@@ -13,6 +13,11 @@ mod template_data;
 mod values;
 mod wait;
 
+tokio::task_local! {
+    /// The create's idempotency token from apply's journal, for RunInstances.
+    pub(crate) static CLIENT_TOKEN: String;
+}
+
 use super::{AwsProvider, unsupported};
 use crate::addr::ResourceAddr;
 use crate::providers::{ProviderError, ResourceSchema};
