@@ -153,10 +153,13 @@ const TOP_LEVEL: &[&str] = &[
     "variable",
     "locals",
     "resource",
+    "data",
     "module",
     "output",
+    "moved",
+    "import",
 ];
-const NOT_YET: &[&str] = &["data", "moved", "import", "check"];
+const NOT_YET: &[&str] = &["check", "removed"];
 
 fn read_body(
     config: &mut Module,
@@ -179,7 +182,10 @@ fn read_body(
                         attr.key.as_str()
                     ))
                     .at(attr_span(file, attr))
-                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output"),
+                    .help(format!(
+                        "top-level files hold blocks: {}",
+                        TOP_LEVEL.join(", ")
+                    )),
                 );
                 continue;
             }
@@ -192,9 +198,9 @@ fn read_body(
             .map(|l| label_str(l).to_string())
             .collect();
         let want_labels = match kind.as_str() {
-            "terraform" | "locals" => 0,
+            "terraform" | "locals" | "moved" | "import" => 0,
             "provider" | "variable" | "output" | "module" => 1,
-            "resource" => 2,
+            "resource" | "data" => 2,
             _ => usize::MAX,
         };
         if want_labels == usize::MAX {
@@ -224,6 +230,7 @@ fn read_body(
                 .at(header)
                 .help(match kind.as_str() {
                     "resource" => "write it as resource \"TYPE\" \"NAME\" { ... }",
+                    "data" => "write it as data \"TYPE\" \"NAME\" { ... }",
                     "provider" => "write it as provider \"aws\" { ... }",
                     "variable" => "write it as variable \"NAME\" { ... }",
                     "output" => "write it as output \"NAME\" { value = ... }",
@@ -282,7 +289,30 @@ fn read_body(
                     }
                 }
             }
-            "resource" => read_resource(config, file, &labels, &block, header, diags),
+            "resource" => {
+                let r = read_resource(file, &labels, &block, header, diags);
+                config.resources.push(r);
+            }
+            "data" => {
+                let r = read_resource(file, &labels, &block, header, diags);
+                let lc = &r.lifecycle;
+                if lc.prevent_destroy
+                    || lc.create_before_destroy.is_some()
+                    || !lc.ignore_changes.is_empty()
+                {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "data.{} takes no lifecycle settings: keel reads a data source, it never creates or destroys one",
+                            r.key()
+                        ))
+                        .at(r.span.clone())
+                        .help("remove the lifecycle block"),
+                    );
+                }
+                config.data.push(r);
+            }
+            "moved" => super::refactor::read_moved(config, file, &block, header, diags),
+            "import" => super::refactor::read_import(config, file, &block, header, root, diags),
             "output" => read_output(config, file, &labels[0], header, block.body, diags),
             "module" => super::call::read_call(config, file, &labels[0], &block, header, diags),
             _ => unreachable!("label counts are only defined for known blocks"),
@@ -532,13 +562,12 @@ fn read_output(
 }
 
 fn read_resource(
-    config: &mut Module,
     file: FileId,
     labels: &[String],
     block: &Block,
     span: Option<Span>,
     diags: &mut Diagnostics,
-) {
+) -> Resource {
     let mut body = Body::builder().build();
     let mut depends_on = Vec::new();
     let mut lifecycle = Lifecycle::default();
@@ -598,7 +627,7 @@ fn read_resource(
             }
         }
     }
-    config.resources.push(Resource {
+    Resource {
         type_: labels[0].clone(),
         name: labels[1].clone(),
         body,
@@ -610,11 +639,11 @@ fn read_resource(
         count,
         for_each,
         provider,
-    });
+    }
 }
 
 /// `provider = aws.west` (or the older string form `"aws.west"`).
-fn provider_ref(
+pub(super) fn provider_ref(
     file: FileId,
     value: &hcl_edit::expr::Expression,
 ) -> Result<ProviderRef, Diagnostic> {
@@ -719,6 +748,9 @@ fn check_duplicates(module: &Module, sources: &SourceMap, diags: &mut Diagnostic
     };
     for r in &module.resources {
         check(r.key(), &r.span, "resource");
+    }
+    for r in &module.data {
+        check(format!("data.{}", r.key()), &r.span, "data source");
     }
     for v in &module.variables {
         check(format!("var.{}", v.name), &v.span, "variable");
