@@ -347,14 +347,26 @@ impl<'a> Ctx<'a> {
         match root {
             "var" | "local" if marks.is_marked(&format!("{root}.{first}")) => self.mark(&value),
             "var" | "local" | "path" | "terraform" | "count" | "each" => {}
-            // `TYPE.NAME` and `module.NAME` alike.
+            // `TYPE.NAME`, `data.TYPE.NAME` and `module.NAME` alike.
             type_ => {
-                let key = format!("{type_}.{first}");
+                let (key, skip) = if type_ == "data" {
+                    let name = match t.operators.get(1).map(|op| op.value()) {
+                        Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+                        _ => "",
+                    };
+                    (format!("data.{first}.{name}"), 2)
+                } else {
+                    (format!("{type_}.{first}"), 1)
+                };
                 // The attribute read: the first name after the instance key or splat.
-                let attr = t.operators.iter().skip(1).find_map(|op| match op.value() {
-                    TraversalOperator::GetAttr(a) => Some(a.as_str()),
-                    _ => None,
-                });
+                let attr = t
+                    .operators
+                    .iter()
+                    .skip(skip)
+                    .find_map(|op| match op.value() {
+                        TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                        _ => None,
+                    });
                 if marks.resource_read_is_sensitive(&key, attr) {
                     let mut parts = Vec::new();
                     if let Some(attrs) = marks.attrs(&key) {
@@ -495,7 +507,32 @@ impl<'a> Ctx<'a> {
                 }
                 d
             })?,
-            "self" | "data" => {
+            "data" => {
+                let name = match t.operators.get(1).map(|op| op.value()) {
+                    Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+                    _ => {
+                        return Err(self
+                            .err(
+                                t,
+                                format!("data.{first} must be followed by the data source's name"),
+                            )
+                            .help("read a data source as data.TYPE.NAME.ATTRIBUTE"));
+                    }
+                };
+                let key = format!("{first}.{name}");
+                let found = env.data.get(&key).ok_or_else(|| {
+                    let mut d = Diagnostic::error(format!(
+                        "reference to undeclared data source data.{key}"
+                    ))
+                    .at(here());
+                    if let Some(s) = suggest(&key, env.data.keys().map(String::as_str)) {
+                        d = d.help(format!("did you mean data.{s}?"));
+                    }
+                    d
+                })?;
+                return Ok((Cow::Borrowed(found), 2));
+            }
+            "self" => {
                 return Err(self.err(t, format!("\"{root}.{first}\" is not supported yet")));
             }
             type_ => {
