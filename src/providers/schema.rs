@@ -198,6 +198,17 @@ impl ResourceSchema {
     }
 }
 
+/// The schema of one data source type: the arguments a read takes (checked and
+/// converted like a resource's) and the names of the results it produces.
+#[derive(Debug, Clone, Copy)]
+pub struct DataSchema {
+    pub type_name: &'static str,
+    pub args: &'static [Attr],
+    pub blocks: &'static [BlockType],
+    /// What a read computes besides `id`; unknown until the read is made.
+    pub results: &'static [&'static str],
+}
+
 /// For [`Attr::check`]s: the value is one of `allowed`.
 pub fn one_of(v: &Value, allowed: &[&str]) -> Result<(), String> {
     match v.as_str() {
