@@ -5,6 +5,8 @@
 //!
 //! On the first failure nothing new is started; what completed stays recorded in state.
 
+mod data;
+
 use crate::addr::ResourceAddr;
 use crate::config::Config;
 use crate::diag::Diagnostics;
@@ -265,6 +267,12 @@ async fn walk<P: Provider>(
         .collect();
     for &node in graph.order() {
         let value = match eval::eval_node(config, node, inputs, &envs) {
+            Ok(NodeValue::Data(shape, instances)) => {
+                data::resolve(config, node, plan, shape, instances, providers, progress).await
+            }
+            other => other,
+        };
+        let value = match value {
             Ok(v) => v,
             Err(d) => {
                 report.diagnostics = Some(d);

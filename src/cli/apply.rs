@@ -43,7 +43,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         return refresh_only(&stack, &redact, args.auto_approve);
     }
     let providers = stack.connect()?;
-    let (lock, mut state, plan) = make_plan(
+    let (lock, mut state, mut plan) = make_plan(
         &stack,
         if destroy { "destroy" } else { "apply" },
         destroy,
@@ -66,6 +66,14 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(1));
     }
     println!();
+    super::import::apply_planned_imports(
+        &stack,
+        &providers,
+        &lock,
+        &mut state,
+        &mut plan,
+        &mut |line| println!("{}", redact.text(&line)),
+    )?;
 
     let report = stack.runtime.block_on(async {
         let mut rec = Recorder {

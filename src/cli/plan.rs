@@ -104,8 +104,11 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Locks the state, reads it, refreshes it from the cloud when a provider is given, and
-/// plans against it. The lock is held until it is dropped.
+/// Locks the state, reads it, applies the stack's `moved` blocks to it, refreshes it
+/// from the cloud when a provider is given, and plans against it, reading data sources
+/// and the objects of `import` blocks (connecting to the cloud for them even without a
+/// refresh, as Terraform's `-refresh=false` still reads data sources). The lock is held
+/// until it is dropped; the state returned holds the moves, for apply to record.
 pub fn make_plan(
     stack: &Stack,
     operation: &str,
@@ -113,20 +116,26 @@ pub fn make_plan(
     providers: Option<&Providers>,
     to_stdout: bool,
 ) -> Result<(StateLock, State, Plan), Failure> {
+    let say = |text: &str| {
+        if to_stdout {
+            print!("{text}")
+        } else {
+            eprint!("{text}")
+        }
+    };
     let lock = stack.lock(operation)?;
     let mut state = stack
         .read_state()?
         .unwrap_or_else(|| State::new(&stack.config.stack));
+    let moves = if destroy {
+        crate::plan::moves::Outcome::default()
+    } else {
+        crate::plan::moves::apply_moves(&stack.config, &mut state).map_err(|d| stack.fail(d))?
+    };
     if let Some(providers) = providers
         && !state.resources.is_empty()
     {
-        let mut progress = |line: String| {
-            if to_stdout {
-                println!("{line}")
-            } else {
-                eprintln!("{line}")
-            }
-        };
+        let mut progress = |line: String| say(&format!("{line}\n"));
         let refreshed = stack
             .runtime
             .block_on(refresh::refresh(&state, providers, &mut progress))
@@ -140,16 +149,109 @@ pub fn make_plan(
         if !refreshed.gone.is_empty() {
             notes.push('\n');
         }
-        if to_stdout {
-            print!("{notes}")
-        } else {
-            eprint!("{notes}")
-        }
+        say(&notes);
         state = refreshed.state;
     }
-    let plan = crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, &state, destroy)
-        .map_err(|d| stack.fail(d))?;
+    let targets = if destroy {
+        Vec::new()
+    } else {
+        crate::plan::imports::targets(&stack.config, &stack.graph, &stack.inputs)
+            .map_err(|d| stack.fail(d))?
+    };
+    let needs_cloud = !destroy
+        && (stack.config.has_data()
+            || targets
+                .iter()
+                .any(|t| !state.resources.contains_key(&t.addr)));
+    let connected;
+    let providers = match providers {
+        Some(p) => Some(p),
+        None if needs_cloud => {
+            connected = stack.connect_with_settings()?;
+            Some(&connected.0)
+        }
+        None => None,
+    };
+    let imports = match providers {
+        Some(p) => preview_imports(stack, p, &state, targets)?,
+        None => Vec::new(),
+    };
+    let mut no_reader = crate::plan::NoReader;
+    let mut reader;
+    let reader: &mut dyn crate::plan::DataReader = match providers {
+        Some(p) => {
+            reader = crate::plan::BlockingReader {
+                providers: p,
+                runtime: &stack.runtime,
+            };
+            &mut reader
+        }
+        None => &mut no_reader,
+    };
+    let prepared = crate::plan::Prepared {
+        reader,
+        moves,
+        imports,
+    };
+    let plan = crate::plan::plan_with(
+        &stack.config,
+        &stack.graph,
+        &stack.inputs,
+        &state,
+        destroy,
+        prepared,
+    )
+    .map_err(|d| stack.fail(d))?;
     Ok((lock, state, plan))
+}
+
+/// Reads each object an `import` block names (that state does not hold yet) through its
+/// provider, without changing it: what importing it would record.
+fn preview_imports(
+    stack: &Stack,
+    providers: &Providers,
+    state: &State,
+    targets: Vec<crate::plan::ImportTarget>,
+) -> Result<Vec<(crate::plan::ImportTarget, crate::state::ResourceState)>, Failure> {
+    let mut out = Vec::new();
+    for t in targets {
+        if state.resources.contains_key(&t.addr) {
+            continue;
+        }
+        let provider = providers
+            .get(&t.provider)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let cx = import_context(stack, &t.provider)?;
+        let entry = stack
+            .runtime
+            .block_on(crate::import::preview_import(provider, &t.addr, &t.id, &cx))
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        out.push((t, entry));
+    }
+    Ok(out)
+}
+
+/// What import needs to know about the stack and a provider configuration.
+pub fn import_context(
+    stack: &Stack,
+    provider: &crate::addr::ProviderAddr,
+) -> Result<crate::import::ImportContext, Failure> {
+    let blocks: Vec<crate::graph::Node> = stack
+        .config
+        .root()
+        .providers
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| &p.addr() == provider)
+        .map(|(i, _)| crate::graph::Node::root(crate::graph::Kind::Provider(i)))
+        .collect();
+    let envs = crate::eval::evaluate_for(&stack.config, &stack.graph, &stack.inputs, &blocks)
+        .map_err(|d| stack.fail(d))?;
+    Ok(crate::import::ImportContext {
+        stack: stack.config.stack.clone(),
+        default_tags: envs.provider(provider).default_tags.clone(),
+        provider: provider.clone(),
+    })
 }
 
 /// Writes the plan as JSON for `keel show`, sealed when the stack encrypts plans.
