@@ -6,9 +6,11 @@
 //! | `format_version` | `"keel-plan/1"`; a reader refuses versions it does not know |
 //! | `stack`, `state.lineage`, `state.serial` | the state the plan was made against |
 //! | `destroy` | a `keel plan -destroy` plan |
-//! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`) |
+//! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`), `import` |
 //! | `irreversible` | addresses whose step deletes an existing object |
-//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on` |
+//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on`, `previous_address` (where a `moved` block moved it from, or null), `importing` (`{"id": ...}` when an `import` block brings it in, or null) |
+//! | `data_reads[]` | data sources read during apply: `address`, `module`, `provider`, `type`, `name`, `index`, `reason` (`config_unknown`, `dependency_pending`), `config`, `after_unknown` (results known only then) |
+//! | `warnings` | moves the plan could not make, as sentences |
 //! | `output_changes` | by name: `action`, `before`, `after`, `after_unknown`, `sensitive` |
 //!
 //! Sensitive values (sensitive variables and everything computed from them, sensitive
@@ -39,7 +41,23 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
     let changes: Vec<Json> = plan
         .changes
         .iter()
-        .map(|c| change(&super::masked(plan, c), super::marks(plan, c), redact))
+        .map(|c| {
+            let mut doc = change(&super::masked(plan, c), super::marks(plan, c), redact);
+            doc["previous_address"] = plan
+                .moved_from(&c.addr)
+                .map(|a| json!(a.to_string()))
+                .unwrap_or(Json::Null);
+            doc["importing"] = plan
+                .importing(&c.addr)
+                .map(|i| json!({ "id": i.id }))
+                .unwrap_or(Json::Null);
+            doc
+        })
+        .collect();
+    let reads: Vec<Json> = plan
+        .deferred_reads()
+        .iter()
+        .map(|r| read(r, redact))
         .collect();
     let outputs: serde_json::Map<String, Json> = plan
         .output_changes
@@ -80,10 +98,49 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
             "change": summary.change,
             "replace": summary.replace,
             "destroy": summary.destroy,
+            "import": summary.import,
         },
         "irreversible": plan.changes.iter().filter(|c| c.action.is_irreversible()).map(|c| c.addr.to_string()).collect::<Vec<_>>(),
         "resource_changes": changes,
         "output_changes": outputs,
+        "data_reads": reads,
+        "warnings": plan.warnings,
+    })
+}
+
+/// A data source read during apply.
+fn read(r: &crate::plan::DataRead, redact: &Redactor) -> Json {
+    let a = &r.addr.0;
+    let module = crate::addr::module_path(&a.module);
+    let index = match &a.key {
+        None => Json::Null,
+        Some(crate::addr::InstanceKey::Int(i)) => json!(i),
+        Some(crate::addr::InstanceKey::Str(s)) => json!(s),
+    };
+    let after_unknown: Vec<String> = r
+        .value
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.has_unknown())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "address": r.addr.to_string(),
+        "module": if module.is_empty() { Json::Null } else { json!(module) },
+        "provider": r.provider.to_string(),
+        "type": a.type_,
+        "name": a.name,
+        "index": index,
+        "reason": match r.deferred {
+            Some(crate::plan::Deferred::ConfigUnknown) => "config_unknown",
+            Some(crate::plan::Deferred::DependencyPending) => "dependency_pending",
+            None => "none",
+        },
+        "config": redact.json(&r.config),
+        "after_unknown": after_unknown,
     })
 }
 

@@ -204,6 +204,7 @@ fn every_action() -> Plan {
         ]),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
         secrets: vec![],
+        ..Plan::default()
     }
 }
 
