@@ -447,7 +447,8 @@ fn collect_references(
             continue;
         }
         let iterator = crate::eval::dynamic_iterator(block);
-        for attr in block.body.attributes() {
+        // `iterator = NAME` names the iterator; it refers to nothing.
+        for attr in block.body.attributes().filter(|a| a.key.as_str() != "iterator") {
             out.extend(expression_references_within(file, &attr.value, iterators));
         }
         iterators.push(iterator);

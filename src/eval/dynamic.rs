@@ -194,3 +194,180 @@ pub(super) fn expand(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::testing::load_ok;
+    use crate::eval::{Inputs, evaluate};
+    use crate::value::Value;
+
+    fn instances(hcl: &str) -> Result<Vec<(String, Value)>, String> {
+        let (_root, config) = load_ok(&[("stack/main.hcl", hcl)]);
+        let graph = crate::graph::build(&config).map_err(|d| format!("{:?}", d.items))?;
+        let desired = evaluate(&config, &graph, &Inputs::default()).map_err(|d| {
+            d.items
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        Ok(desired
+            .instances
+            .into_iter()
+            .map(|i| (i.addr.to_string(), i.config))
+            .collect())
+    }
+
+    fn config_of(hcl: &str, addr: &str) -> Value {
+        let all = instances(hcl).unwrap_or_else(|e| panic!("{e}"));
+        all.into_iter()
+            .find(|(a, _)| a == addr)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no {addr}"))
+    }
+
+    #[test]
+    fn one_block_per_element_with_the_label_as_iterator() {
+        let sg = config_of(
+            r#"
+locals {
+  ingress = {
+    https = { port = 443, cidrs = ["10.0.0.0/8"] }
+    ssh   = { port = 22, cidrs = ["10.1.0.0/16", "10.2.0.0/16"] }
+  }
+}
+
+resource "aws_security_group" "web" {
+  name = "web"
+
+  dynamic "ingress" {
+    for_each = local.ingress
+    content {
+      description = ingress.key
+      from_port   = ingress.value.port
+      to_port     = ingress.value.port
+      protocol    = "tcp"
+      cidr_blocks = ingress.value.cidrs
+    }
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"#,
+            "aws_security_group.web",
+        );
+        let ingress = sg.get("ingress").as_list().expect("a list of rules");
+        assert_eq!(ingress.len(), 2);
+        assert_eq!(ingress[0].get("description"), &Value::str("https"));
+        assert_eq!(ingress[0].get("from_port"), &Value::Number(443.0));
+        assert_eq!(ingress[1].get("description"), &Value::str("ssh"));
+        assert_eq!(
+            ingress[1].get("cidr_blocks"),
+            &Value::List(vec![Value::str("10.1.0.0/16"), Value::str("10.2.0.0/16")])
+        );
+        assert_eq!(sg.get("egress").as_list().map(<[Value]>::len), Some(1));
+    }
+
+    #[test]
+    fn nested_dynamic_blocks_with_a_named_iterator_and_a_list() {
+        let lc = config_of(
+            r#"
+variable "rules" {
+  default = [
+    { id = "logs", days = [30, 90] },
+    { id = "tmp", days = [] },
+  ]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "b" {
+  bucket = "b"
+
+  dynamic "rule" {
+    for_each = var.rules
+    iterator = r
+    content {
+      id     = r.value.id
+      status = "Enabled"
+      filter {
+        prefix = "${r.value.id}/"
+      }
+      dynamic "transition" {
+        for_each = r.value.days
+        content {
+          days          = transition.value
+          storage_class = transition.key == 0 ? "STANDARD_IA" : "GLACIER"
+        }
+      }
+    }
+  }
+}
+"#,
+            "aws_s3_bucket_lifecycle_configuration.b",
+        );
+        let rules = lc.get("rule").as_list().expect("rules");
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[0].get("id"), &Value::str("logs"));
+        let transitions = rules[0].get("transition").as_list().expect("transitions");
+        assert_eq!(transitions.len(), 2);
+        assert_eq!(transitions[1].get("storage_class"), &Value::str("GLACIER"));
+        assert_eq!(transitions[1].get("days"), &Value::Number(90.0));
+        assert_eq!(rules[1].get("transition"), &Value::List(vec![]));
+    }
+
+    #[test]
+    fn a_for_each_known_only_at_apply_makes_the_blocks_unknown() {
+        let sg = config_of(
+            r#"
+resource "aws_vpc" "v" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_security_group" "g" {
+  name = "g"
+  dynamic "ingress" {
+    for_each = aws_vpc.v.id == "" ? [] : [aws_vpc.v.cidr_block]
+    content {
+      from_port   = 443
+      to_port     = 443
+      protocol    = "tcp"
+      cidr_blocks = [ingress.value]
+    }
+  }
+}
+"#,
+            "aws_security_group.g",
+        );
+        assert_eq!(sg.get("ingress"), &Value::Unknown);
+    }
+
+    #[test]
+    fn mistakes_in_dynamic_blocks_are_explained() {
+        let err = instances(
+            r#"
+resource "aws_security_group" "g" {
+  name = "g"
+  dynamic "ingres" {
+    for_each = [1]
+    content {}
+  }
+  dynamic "egress" {
+    for_each = [1]
+  }
+  dynamic "ingress" {
+    for_each = 3
+    content {}
+  }
+}
+"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("dynamic \"ingres\" in aws_security_group.g: aws_security_group.g has no \"ingres\" blocks"), "{err}");
+        assert!(err.contains("dynamic \"egress\" in aws_security_group.g needs a content block"), "{err}");
+        assert!(err.contains("for_each of dynamic \"ingress\" must be a list, set or map, got number"), "{err}");
+    }
+}

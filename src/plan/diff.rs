@@ -115,6 +115,10 @@ fn is_zero(v: &Value, ty: Ty) -> bool {
 /// differs inside it does (an instance's `root_block_device.encrypted`, where its
 /// `volume_size` changes in place).
 fn block_change(b: &BlockType, c: &Value, p: &Value) -> Option<bool> {
+    // Blocks a `dynamic` block generates from a for_each known only at apply.
+    if c == &Value::Unknown {
+        return Some(b.force_new);
+    }
     let empty = [];
     let cs = c.as_list().unwrap_or(&empty);
     let ps = p.as_list().unwrap_or(&empty);

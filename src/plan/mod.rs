@@ -656,6 +656,9 @@ fn reverse_dependency_indices(changes: &[Change], subset: &[usize]) -> Vec<usize
 }
 
 #[cfg(test)]
+mod data_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
