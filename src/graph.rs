@@ -448,7 +448,11 @@ fn collect_references(
         }
         let iterator = crate::eval::dynamic_iterator(block);
         // `iterator = NAME` names the iterator; it refers to nothing.
-        for attr in block.body.attributes().filter(|a| a.key.as_str() != "iterator") {
+        for attr in block
+            .body
+            .attributes()
+            .filter(|a| a.key.as_str() != "iterator")
+        {
             out.extend(expression_references_within(file, &attr.value, iterators));
         }
         iterators.push(iterator);

@@ -367,7 +367,13 @@ resource "aws_security_group" "g" {
         )
         .unwrap_err();
         assert!(err.contains("dynamic \"ingres\" in aws_security_group.g: aws_security_group.g has no \"ingres\" blocks"), "{err}");
-        assert!(err.contains("dynamic \"egress\" in aws_security_group.g needs a content block"), "{err}");
-        assert!(err.contains("for_each of dynamic \"ingress\" must be a list, set or map, got number"), "{err}");
+        assert!(
+            err.contains("dynamic \"egress\" in aws_security_group.g needs a content block"),
+            "{err}"
+        );
+        assert!(
+            err.contains("for_each of dynamic \"ingress\" must be a list, set or map, got number"),
+            "{err}"
+        );
     }
 }

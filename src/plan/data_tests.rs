@@ -96,10 +96,19 @@ resource "aws_s3_bucket" "logs" {
     )
     .unwrap();
     assert_eq!(p.calls, ["read_data aws_caller_identity"]);
-    let bucket = p.plan.change(&"aws_s3_bucket.logs".parse().unwrap()).unwrap();
-    assert_eq!(bucket.config.get("bucket"), &Value::str("logs-account_id-0"));
+    let bucket = p
+        .plan
+        .change(&"aws_s3_bucket.logs".parse().unwrap())
+        .unwrap();
+    assert_eq!(
+        bucket.config.get("bucket"),
+        &Value::str("logs-account_id-0")
+    );
     assert_eq!(p.plan.data_reads.len(), 1);
-    assert_eq!(p.plan.data_reads[0].addr.to_string(), "data.aws_caller_identity.me");
+    assert_eq!(
+        p.plan.data_reads[0].addr.to_string(),
+        "data.aws_caller_identity.me"
+    );
     assert!(p.plan.data_reads[0].deferred.is_none());
     assert!(p.plan.deferred_reads().is_empty());
 }
@@ -163,7 +172,11 @@ data "aws_caller_identity" "me" {
 "#;
     let first = plan_hcl(hcl, &State::new("s")).unwrap();
     let reads = first.plan.deferred_reads();
-    assert_eq!(reads.len(), 2, "a data source waiting on a deferred one waits too");
+    assert_eq!(
+        reads.len(),
+        2,
+        "a data source waiting on a deferred one waits too"
+    );
     assert!(
         reads
             .iter()
@@ -210,7 +223,12 @@ resource "aws_vpc" "v" {
         &State::new("s"),
     )
     .unwrap();
-    let addrs: Vec<String> = p.plan.data_reads.iter().map(|r| r.addr.to_string()).collect();
+    let addrs: Vec<String> = p
+        .plan
+        .data_reads
+        .iter()
+        .map(|r| r.addr.to_string())
+        .collect();
     assert_eq!(
         addrs,
         [
@@ -252,8 +270,15 @@ data "aws_vpc" "default" {
     let located = crate::config::testing::located(&config.sources, &diags);
     assert_eq!(located.len(), 3, "{located:#?}");
     assert!(located[0].starts_with("stack/main.hcl:2:10: keel does not support resource type \"aws_dynamodb_table\" (2 blocks use it)"), "{located:#?}");
-    assert!(located[1].contains("\"aws_lambda_function\""), "{located:#?}");
-    assert!(located[2].starts_with("stack/main.hcl:14:6: keel does not support data source type \"aws_vpc\""), "{located:#?}");
+    assert!(
+        located[1].contains("\"aws_lambda_function\""),
+        "{located:#?}"
+    );
+    assert!(
+        located[2]
+            .starts_with("stack/main.hcl:14:6: keel does not support data source type \"aws_vpc\""),
+        "{located:#?}"
+    );
     let help = diags.items[0].help.as_deref().unwrap_or_default();
     assert!(help.contains("aws_vpc, aws_subnet"), "{help}");
     let help = diags.items[2].help.as_deref().unwrap_or_default();
@@ -308,7 +333,10 @@ data "aws_ami" "gpu" {
     )
     .err()
     .unwrap();
-    assert!(err.contains("unsupported argument \"owner\" in data.aws_ami.gpu"), "{err}");
+    assert!(
+        err.contains("unsupported argument \"owner\" in data.aws_ami.gpu"),
+        "{err}"
+    );
     assert!(
         err.contains("data.aws_ami.gpu.filter is missing the required argument \"values\""),
         "{err}"

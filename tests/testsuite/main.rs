@@ -6,6 +6,7 @@ mod moto;
 
 mod apply;
 mod compute;
+mod data_sources;
 mod drift;
 mod encrypted_bucket;
 mod errors;
@@ -17,6 +18,7 @@ mod kms;
 mod module_language;
 mod modules;
 mod network;
+mod refactor;
 mod refresh;
 mod repetition;
 mod report;

@@ -31,7 +31,10 @@ fn keys(s: &State) -> Vec<String> {
 }
 
 fn moved(out: &Outcome) -> Vec<String> {
-    out.moved.iter().map(|(f, t)| format!("{f} -> {t}")).collect()
+    out.moved
+        .iter()
+        .map(|(f, t)| format!("{f} -> {t}"))
+        .collect()
 }
 
 fn apply(files: &[(&str, &str)], s: &mut State) -> Result<Outcome, String> {
@@ -68,9 +71,16 @@ moved {
     .unwrap();
     assert_eq!(
         keys(&s),
-        ["aws_subnet.private[0]", "aws_subnet.private[1]", "aws_vpc.main"]
+        [
+            "aws_subnet.private[0]",
+            "aws_subnet.private[1]",
+            "aws_vpc.main"
+        ]
     );
-    assert_eq!(s.resources[&"aws_vpc.main".parse().unwrap()].id, "id-aws_vpc.old");
+    assert_eq!(
+        s.resources[&"aws_vpc.main".parse().unwrap()].id,
+        "id-aws_vpc.old"
+    );
     assert_eq!(
         moved(&out),
         [
@@ -140,7 +150,10 @@ module "net" {
 }
 "#,
             ),
-            ("modules/core/main.tf", "resource \"aws_vpc\" \"this\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n"),
+            (
+                "modules/core/main.tf",
+                "resource \"aws_vpc\" \"this\" {\n  cidr_block = \"10.0.0.0/16\"\n}\n",
+            ),
             (
                 "modules/net/main.tf",
                 r#"
@@ -249,9 +262,15 @@ moved {
     );
     // The other statement's location is the file as displayed (relative to the working
     // directory when keel runs inside it).
-    assert!(ambiguous.contains("stack/main.hcl:7:1: Ambiguous move statements: a statement at "), "{ambiguous}");
+    assert!(
+        ambiguous.contains("stack/main.hcl:7:1: Ambiguous move statements: a statement at "),
+        "{ambiguous}"
+    );
     assert!(ambiguous.contains("main.hcl:2:1 declared that aws_vpc.a moved to aws_vpc.b, but this statement instead declares that it moved to aws_vpc.c"), "{ambiguous}");
-    assert!(ambiguous.contains("stack/main.hcl:12:1: Ambiguous move statements: a statement at "), "{ambiguous}");
+    assert!(
+        ambiguous.contains("stack/main.hcl:12:1: Ambiguous move statements: a statement at "),
+        "{ambiguous}"
+    );
     assert!(ambiguous.contains("main.hcl:2:1 declared that aws_vpc.a moved to aws_vpc.b, but this statement instead declares that aws_vpc.x moved there"), "{ambiguous}");
 
     let cycle = errors(
@@ -267,15 +286,32 @@ moved {
 }
 "#,
     );
-    assert!(cycle.contains("Cyclic dependency in move statements"), "{cycle}");
-    assert!(cycle.contains("main.hcl:2:1: aws_vpc.a → aws_vpc.b"), "{cycle}");
-    assert!(cycle.contains("main.hcl:7:1: aws_vpc.b → aws_vpc.a"), "{cycle}");
+    assert!(
+        cycle.contains("Cyclic dependency in move statements"),
+        "{cycle}"
+    );
+    assert!(
+        cycle.contains("main.hcl:2:1: aws_vpc.a → aws_vpc.b"),
+        "{cycle}"
+    );
+    assert!(
+        cycle.contains("main.hcl:7:1: aws_vpc.b → aws_vpc.a"),
+        "{cycle}"
+    );
 
     let retype = errors("moved {\n  from = aws_vpc.a\n  to   = aws_subnet.a\n}\n");
-    assert!(retype.contains("Resource type mismatch: this statement declares a move from aws_vpc.a to aws_subnet.a"), "{retype}");
+    assert!(
+        retype.contains(
+            "Resource type mismatch: this statement declares a move from aws_vpc.a to aws_subnet.a"
+        ),
+        "{retype}"
+    );
 
     let redundant = errors("moved {\n  from = aws_vpc.a\n  to   = aws_vpc.a\n}\n");
-    assert!(redundant.contains("Redundant move statement"), "{redundant}");
+    assert!(
+        redundant.contains("Redundant move statement"),
+        "{redundant}"
+    );
 
     let kinds = write(&[(
         "stack/main.hcl",
@@ -283,7 +319,10 @@ moved {
     )]);
     let (sources, diags) = load_stack(&kinds).unwrap_err();
     let kinds = crate::config::testing::located(&sources, &diags).join("\n");
-    assert!(kinds.contains("one is a module and the other a resource"), "{kinds}");
+    assert!(
+        kinds.contains("one is a module and the other a resource"),
+        "{kinds}"
+    );
 }
 
 #[test]

@@ -256,7 +256,11 @@ data "aws_iam_policy_document" "test" {
 }"#;
     assert_eq!(json(hcl, "test"), expected);
     let docs = rendered(hcl).unwrap();
-    let minified = docs["test"].get("minified_json").as_str().unwrap().to_string();
+    let minified = docs["test"]
+        .get("minified_json")
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(
         minified,
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"elasticfilesystem:*","Resource":"*","Principal":{"AWS":"*"},"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#
