@@ -622,6 +622,8 @@ fn read_resource(
         } else if let Some(inner) = structure.as_block() {
             if inner.ident.as_str() == "lifecycle" {
                 read_lifecycle(file, &name, inner, &mut lifecycle, diags);
+            } else if inner.ident.as_str() == "timeouts" {
+                read_timeouts(file, &name, inner, diags);
             } else {
                 body.push(inner.clone());
             }
@@ -665,6 +667,27 @@ pub(super) fn provider_ref(
         _ => Err(Diagnostic::error("provider must name a provider configuration, like aws.west")
             .at(span)
             .help("write provider = aws.ALIAS, where ALIAS is the alias of a provider \"aws\" block")),
+    }
+}
+
+/// `timeouts { create = "5m" }`: accepted for Terraform compatibility and checked, then
+/// left aside; keel waits for each type as long as that type needs.
+fn read_timeouts(file: FileId, name: &str, block: &Block, diags: &mut Diagnostics) {
+    for attr in block.body.attributes() {
+        let key = attr.key.as_str();
+        if !matches!(key, "create" | "read" | "update" | "delete") {
+            diags.push(
+                Diagnostic::error(format!("unsupported argument \"{key}\" in the timeouts of {name}"))
+                    .at(attr_span(file, attr))
+                    .help("timeouts take create, read, update and delete, such as create = \"10m\""),
+            );
+        }
+    }
+    for inner in block.body.blocks() {
+        diags.push(
+            Diagnostic::error(format!("unexpected block in the timeouts of {name}"))
+                .at(block_header_span(file, inner)),
+        );
     }
 }
 

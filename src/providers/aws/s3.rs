@@ -492,6 +492,9 @@ pub static AWS_S3_BUCKET: ResourceSchema = ResourceSchema {
     attrs: &[
         Attr::optional_computed("bucket", Ty::String).force_new(),
         Attr::optional("force_destroy", Ty::Bool).default(Default::Bool(false)),
+        // Object Lock and bucket_prefix: accepted only unset, as modules pass them through.
+        Attr::unmanaged("bucket_prefix", Ty::String),
+        Attr::unmanaged("object_lock_enabled", Ty::Bool),
         TAGS,
         TAGS_ALL,
         Attr::computed("id", Ty::String),

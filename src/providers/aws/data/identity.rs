@@ -1,5 +1,6 @@
-//! `aws_caller_identity` (who the provider's credentials are: STS GetCallerIdentity) and
-//! `aws_region` (the provider's region, or the one named; no call).
+//! `aws_caller_identity` (who the provider's credentials are: STS GetCallerIdentity),
+//! `aws_region` (the provider's region, or the one named; no call) and `aws_partition`
+//! (the region's partition, for ARNs; no call).
 
 use super::super::{AwsProvider, sdk_error};
 use super::with_results;
@@ -23,6 +24,34 @@ pub(super) const REGION: DataSchema = DataSchema {
     blocks: &[],
     results: &["name", "description", "endpoint"],
 };
+
+pub(super) const PARTITION: DataSchema = DataSchema {
+    type_name: "aws_partition",
+    args: &[],
+    blocks: &[],
+    results: &["partition", "dns_suffix", "reverse_dns_prefix"],
+};
+
+/// The partition of the provider's region: `aws`, `aws-cn` or `aws-us-gov`.
+pub(super) fn partition(p: &AwsProvider, config: &Value) -> Result<Value, ProviderError> {
+    let region = p.region();
+    let (partition, suffix, reverse) = if region.starts_with("cn-") {
+        ("aws-cn", "amazonaws.com.cn", "cn.com.amazonaws")
+    } else if region.starts_with("us-gov-") {
+        ("aws-us-gov", "amazonaws.com", "com.amazonaws")
+    } else {
+        ("aws", "amazonaws.com", "com.amazonaws")
+    };
+    Ok(with_results(
+        config,
+        [
+            ("id", Value::str(partition)),
+            ("partition", Value::str(partition)),
+            ("dns_suffix", Value::str(suffix)),
+            ("reverse_dns_prefix", Value::str(reverse)),
+        ],
+    ))
+}
 
 pub(super) async fn caller_identity(
     p: &AwsProvider,

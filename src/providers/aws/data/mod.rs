@@ -1,6 +1,6 @@
 //! Data sources: what `data "TYPE" "NAME"` blocks read, with Terraform AWS provider (v5)
-//! names. Reads only: `aws_caller_identity` (STS GetCallerIdentity), `aws_region` (the
-//! provider's region; no call), `aws_availability_zones` (EC2 DescribeAvailabilityZones),
+//! names. Reads only: `aws_caller_identity` (STS GetCallerIdentity), `aws_region` and
+//! `aws_partition` (from the provider's region; no call), `aws_availability_zones` (EC2 DescribeAvailabilityZones),
 //! `aws_ami` (EC2 DescribeImages) and `aws_iam_policy_document` (rendered locally).
 
 mod ami;
@@ -20,6 +20,7 @@ pub(super) const SCHEMAS: &[&DataSchema] = &[
     &identity::CALLER_IDENTITY,
     &policy_document::SCHEMA,
     &identity::REGION,
+    &identity::PARTITION,
 ];
 
 /// Reads data source `type_` with its evaluated arguments.
@@ -31,6 +32,7 @@ pub(super) async fn read(
     match type_ {
         "aws_caller_identity" => identity::caller_identity(p, config).await,
         "aws_region" => identity::region(p, config),
+        "aws_partition" => identity::partition(p, config),
         "aws_availability_zones" => zones::read(p, config).await,
         "aws_ami" => ami::read(p, config).await,
         "aws_iam_policy_document" => policy_document::render(config).map_err(ProviderError::new),
