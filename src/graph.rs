@@ -187,7 +187,6 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
     }
 
     let mut diags = Diagnostics::default();
-    check_types(config, &mut diags);
     let mut edges: Vec<(Node, Node)> = Vec::new();
     // Edges that are not references: module calls, depends_on, provider configurations.
     let mut other_edges: Vec<(Node, Node)> = Vec::new();
@@ -349,48 +348,6 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
         order,
         data_depends_on,
     })
-}
-
-/// One error per resource or data source type keel does not support, at its first use,
-/// naming the types it does: a configuration written for a wider provider reads as a
-/// short list of what is missing, not one error per block or instance.
-fn check_types(config: &Config, diags: &mut Diagnostics) {
-    let mut seen = std::collections::HashSet::new();
-    for m in &config.modules {
-        for r in &m.resources {
-            if crate::providers::schema(&r.type_).is_none() && seen.insert(("r", &r.type_)) {
-                let uses = count_uses(config, |m| &m.resources, &r.type_);
-                let mut d = crate::eval::unsupported_resource(r);
-                if uses > 1 {
-                    d.message = format!("{} ({uses} blocks use it)", d.message);
-                }
-                diags.push(d);
-            }
-        }
-        for r in &m.data {
-            if crate::providers::data_schema(&r.type_).is_none() && seen.insert(("d", &r.type_)) {
-                let uses = count_uses(config, |m| &m.data, &r.type_);
-                let mut d = crate::eval::unsupported_data(r);
-                if uses > 1 {
-                    d.message = format!("{} ({uses} blocks use it)", d.message);
-                }
-                diags.push(d);
-            }
-        }
-    }
-}
-
-fn count_uses(
-    config: &Config,
-    blocks: impl Fn(&crate::config::Module) -> &Vec<Resource>,
-    type_: &str,
-) -> usize {
-    config
-        .modules
-        .iter()
-        .flat_map(|m| blocks(m).iter())
-        .filter(|r| r.type_ == type_)
-        .count()
 }
 
 /// The name and declaration of a node, for messages: `module.net.aws_vpc.this`.

@@ -677,9 +677,11 @@ fn read_timeouts(file: FileId, name: &str, block: &Block, diags: &mut Diagnostic
         let key = attr.key.as_str();
         if !matches!(key, "create" | "read" | "update" | "delete") {
             diags.push(
-                Diagnostic::error(format!("unsupported argument \"{key}\" in the timeouts of {name}"))
-                    .at(attr_span(file, attr))
-                    .help("timeouts take create, read, update and delete, such as create = \"10m\""),
+                Diagnostic::error(format!(
+                    "unsupported argument \"{key}\" in the timeouts of {name}"
+                ))
+                .at(attr_span(file, attr))
+                .help("timeouts take create, read, update and delete, such as create = \"10m\""),
             );
         }
     }

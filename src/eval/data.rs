@@ -29,8 +29,14 @@ pub fn data_config_marked(
         repetition,
         bindings: Vec::new(),
     };
-    let map = eval_body(
+    let body = super::resource::without_unset_region(
         &data.body,
+        schema.args.iter().find(|a| a.name == "region"),
+        &addr.to_string(),
+        &cx,
+    )?;
+    let map = eval_body(
+        &body,
         schema.args,
         schema.blocks,
         &addr.to_string(),

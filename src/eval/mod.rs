@@ -240,6 +240,8 @@ fn walk_in(
     let mut diags = Diagnostics::default();
     let mut envs = Envs::new(config);
     let mut failed: HashSet<Node> = HashSet::new();
+    // An unsupported type is named once, however many blocks use it, at its first use.
+    let mut unsupported: HashMap<String, usize> = HashMap::new();
 
     for &node in graph.order() {
         if wanted.is_some_and(|w| !w.contains(&node)) {
@@ -274,7 +276,19 @@ fn walk_in(
             Ok(())
         });
         if let Err(d) = result {
-            diags.extend(d);
+            for item in d.items {
+                if item.message.starts_with("keel does not support ") {
+                    let key = |d: &Diagnostic| d.span.as_ref().map(|s| (s.file, s.range.start));
+                    if let Some(&i) = unsupported.get(&item.message) {
+                        if key(&item) < key(&diags.items[i]) {
+                            diags.items[i] = item;
+                        }
+                        continue;
+                    }
+                    unsupported.insert(item.message.clone(), diags.items.len());
+                }
+                diags.push(item);
+            }
             failed.insert(node);
         }
     }

@@ -52,8 +52,9 @@ pub fn resource_config_marked(
         repetition,
         bindings: Vec::new(),
     };
+    let body = without_unset_region(&res.body, schema.attr("region"), &addr.to_string(), &cx)?;
     let mut map = eval_body(
-        &res.body,
+        &body,
         schema.attrs,
         schema.blocks,
         &addr.to_string(),
@@ -127,6 +128,37 @@ pub fn unsupported(res: &Resource) -> Diagnostic {
         None => d.help(format!("supported types: {}", supported.join(", "))),
     };
     d
+}
+
+/// The body without a `region = null` argument: the AWS provider v6 takes a region on
+/// every resource, and modules written for it pass `region = var.region`, null unless
+/// set. keel follows v5, where the provider configuration chooses the region, so null is
+/// accepted (it means the provider's region) and any other value is an error.
+pub(super) fn without_unset_region<'b>(
+    body: &'b Body,
+    own: Option<&Attr>,
+    what: &str,
+    cx: &BodyCx<'_>,
+) -> Result<std::borrow::Cow<'b, Body>, Diagnostics> {
+    let Some(attr) = body.get_attribute("region") else {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    };
+    if own.is_some_and(|a| a.settable()) {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    }
+    match cx.ctx().eval(&attr.value)? {
+        Value::Null => {
+            let mut body = body.clone();
+            body.remove_attribute("region");
+            Ok(std::borrow::Cow::Owned(body))
+        }
+        _ => Err(Diagnostic::error(format!(
+            "region in {what} is the AWS provider v6's per-resource region; keel follows v5, where the provider configuration sets the region"
+        ))
+        .at(attr_span(cx.file, attr))
+        .help("configure a provider \"aws\" block with alias and that region, and write provider = aws.ALIAS here")
+        .into()),
+    }
 }
 
 /// Where a body is evaluated: its file, the module instance's values, the resource

@@ -248,6 +248,10 @@ fn unsupported_types_are_named_once_each_with_what_is_supported() {
     let root = write(&[(
         "stack/main.hcl",
         r#"
+variable "create_table" {
+  default = false
+}
+
 resource "aws_dynamodb_table" "a" {
   name = "a"
 }
@@ -263,26 +267,110 @@ resource "aws_lambda_function" "f" {
 data "aws_vpc" "default" {
   default = true
 }
+
+# Blocks with no instances never reach a provider: a module's optional parts of types
+# keel does not manage are fine while they are switched off.
+resource "aws_dynamodb_table" "off" {
+  count = var.create_table ? 1 : 0
+  name  = "off"
+}
+
+resource "aws_s3_bucket_acl" "off" {
+  count  = var.create_table ? 1 : 0
+  bucket = "b"
+}
 "#,
     )]);
     let config = crate::config::testing::load_stack(&root).expect("loads");
-    let diags = crate::graph::build(&config).unwrap_err();
+    let graph = crate::graph::build(&config).expect("a graph");
+    let diags = plan(&config, &graph, &Inputs::default(), &State::new("s"), false).unwrap_err();
     let located = crate::config::testing::located(&config.sources, &diags);
     assert_eq!(located.len(), 3, "{located:#?}");
-    assert!(located[0].starts_with("stack/main.hcl:2:10: keel does not support resource type \"aws_dynamodb_table\" (2 blocks use it)"), "{located:#?}");
     assert!(
-        located[1].contains("\"aws_lambda_function\""),
+        located.iter().any(|l| l.starts_with(
+            "stack/main.hcl:6:10: keel does not support resource type \"aws_dynamodb_table\""
+        )),
         "{located:#?}"
     );
     assert!(
-        located[2]
-            .starts_with("stack/main.hcl:14:6: keel does not support data source type \"aws_vpc\""),
+        located
+            .iter()
+            .any(|l| l.contains("keel does not support resource type \"aws_lambda_function\"")),
         "{located:#?}"
     );
-    let help = diags.items[0].help.as_deref().unwrap_or_default();
-    assert!(help.contains("aws_vpc, aws_subnet"), "{help}");
-    let help = diags.items[2].help.as_deref().unwrap_or_default();
-    assert!(help.contains("aws_iam_policy_document"), "{help}");
+    assert!(
+        located.iter().any(|l| l.starts_with(
+            "stack/main.hcl:18:6: keel does not support data source type \"aws_vpc\""
+        )),
+        "{located:#?}"
+    );
+    for d in &diags.items {
+        let help = d.help.as_deref().unwrap_or_default();
+        assert!(
+            help.contains("aws_vpc, aws_subnet") || help.contains("aws_iam_policy_document"),
+            "{help}"
+        );
+    }
+    // The same types, switched off, plan nothing and need nothing.
+    let off = write(&[(
+        "stack/main.hcl",
+        r#"
+resource "aws_dynamodb_table" "off" {
+  count = 0
+  name  = "off"
+}
+
+data "aws_vpc" "off" {
+  for_each = toset([])
+}
+"#,
+    )]);
+    let config = crate::config::testing::load_stack(&off).expect("loads");
+    let graph = crate::graph::build(&config).expect("a graph");
+    let p = plan(&config, &graph, &Inputs::default(), &State::new("s"), false).unwrap();
+    assert!(!p.has_changes());
+}
+
+#[test]
+fn a_v6_region_argument_left_unset_is_accepted_and_a_set_one_explained() {
+    let unset = plan_hcl(
+        r#"
+variable "region" {
+  default = null
+}
+
+data "aws_region" "current" {
+  region = var.region
+}
+
+resource "aws_s3_bucket" "b" {
+  region = var.region
+  bucket = "b-${data.aws_region.current.region}"
+}
+"#,
+        &State::new("s"),
+    )
+    .unwrap();
+    let b = unset
+        .plan
+        .change(&"aws_s3_bucket.b".parse().unwrap())
+        .unwrap();
+    assert_eq!(b.config.get("bucket"), &Value::str("b-region-0"));
+    let set = plan_hcl(
+        r#"
+resource "aws_vpc" "v" {
+  region     = "eu-west-1"
+  cidr_block = "10.0.0.0/16"
+}
+"#,
+        &State::new("s"),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        set.contains("region in aws_vpc.v is the AWS provider v6's per-resource region"),
+        "{set}"
+    );
 }
 
 #[test]

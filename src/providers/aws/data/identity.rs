@@ -22,7 +22,8 @@ pub(super) const REGION: DataSchema = DataSchema {
         Attr::optional("endpoint", Ty::String),
     ],
     blocks: &[],
-    results: &["name", "description", "endpoint"],
+    // `region` is the AWS provider v6's name for `name`; modules written for v6 read it.
+    results: &["name", "description", "endpoint", "region"],
 };
 
 pub(super) const PARTITION: DataSchema = DataSchema {
@@ -99,6 +100,7 @@ pub(super) fn region(p: &AwsProvider, config: &Value) -> Result<Value, ProviderE
         [
             ("id", Value::str(&name)),
             ("name", Value::str(&name)),
+            ("region", Value::str(&name)),
             ("description", Value::str(description)),
             ("endpoint", Value::str(endpoint)),
         ],
