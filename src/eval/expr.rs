@@ -147,7 +147,7 @@ impl<'a> Ctx<'a> {
             Expression::HeredocTemplate(h) => self.template(&h.template)?,
             Expression::Parenthesis(p) => self.eval(p.inner())?,
             Expression::Variable(v) => self.bound(v.as_str(), None, expr)?,
-            Expression::Conditional(c) => match self.eval(&c.cond_expr)? {
+            Expression::Conditional(c) => match as_bool(self.eval(&c.cond_expr)?) {
                 Value::Bool(true) => self.eval(&c.true_expr)?,
                 Value::Bool(false) => self.eval(&c.false_expr)?,
                 Value::Unknown => Value::Unknown,
@@ -233,6 +233,10 @@ impl<'a> Ctx<'a> {
             }
             Expression::UnaryOp(u) => {
                 let v = self.eval(&u.expr)?;
+                let v = match u.operator.value() {
+                    UnaryOperator::Not => as_bool(v),
+                    _ => v,
+                };
                 match (u.operator.value(), v) {
                     (_, Value::Unknown) => Value::Unknown,
                     (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
@@ -731,7 +735,9 @@ impl<'a> Ctx<'a> {
     fn binary(&mut self, expr: &Expression, b: &hcl_edit::expr::BinaryOp) -> Result<Value> {
         use BinaryOperator::*;
         let op = *b.operator.value();
+        let logical = matches!(op, And | Or);
         let lhs = self.eval(&b.lhs_expr)?;
+        let lhs = if logical { as_bool(lhs) } else { lhs };
         // Short-circuit logic, as HCL does for a known left side.
         match (op, &lhs) {
             (And, Value::Bool(false)) => return Ok(Value::Bool(false)),
@@ -739,6 +745,7 @@ impl<'a> Ctx<'a> {
             _ => {}
         }
         let rhs = self.eval(&b.rhs_expr)?;
+        let rhs = if logical { as_bool(rhs) } else { rhs };
         if lhs == Value::Unknown || rhs == Value::Unknown {
             return Ok(Value::Unknown);
         }
@@ -884,6 +891,16 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Where a bool is expected, the strings "true" and "false" are bools, as Terraform
+/// converts them (a `map(string)` turns `enabled = true` into "true").
+fn as_bool(v: Value) -> Value {
+    match v {
+        Value::String(s) if s == "true" => Value::Bool(true),
+        Value::String(s) if s == "false" => Value::Bool(false),
+        other => other,
+    }
+}
+
 /// Does this template element strip the whitespace of the literal after it (`~}`)?
 fn strips_after(e: &Element) -> bool {
     match e {
@@ -945,5 +962,35 @@ pub fn to_number(v: &Value) -> Option<f64> {
         Value::Number(n) => Some(*n),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+
+    fn eval(text: &str) -> std::result::Result<Value, String> {
+        let expr: Expression = text.parse().expect("an expression");
+        let env = Env::default();
+        Ctx::new(&env, FileId(0)).eval(&expr).map_err(|d| d.message)
+    }
+
+    #[test]
+    fn the_strings_true_and_false_are_bools_where_a_bool_is_expected() {
+        // A map(string) variable turns `enabled = true` into "true", and modules test it.
+        assert_eq!(
+            eval(r#""true" ? "Enabled" : "Suspended""#),
+            Ok(Value::str("Enabled"))
+        );
+        assert_eq!(eval(r#"!"false""#), Ok(Value::Bool(true)));
+        assert_eq!(eval(r#""true" && "false""#), Ok(Value::Bool(false)));
+        assert!(
+            eval(r#""yes" ? 1 : 2"#)
+                .unwrap_err()
+                .contains("a condition must be true or false, not string")
+        );
+        // Equality does not convert, as in Terraform.
+        assert_eq!(eval(r#""true" == true"#), Ok(Value::Bool(false)));
     }
 }

@@ -80,6 +80,11 @@ fn attr_equal(a: &Attr, c: &Value, p: &Value) -> bool {
     if c.has_unknown() {
         return false;
     }
+    // false, "" and empty collections mean what null means to AWS, whichever side holds
+    // them (an argument keel passes through unset is read back as null).
+    if !c.is_null() && is_zero(c, a.ty) && is_zero(p, a.ty) {
+        return true;
+    }
     if c.is_null() {
         return match a.mode {
             // The cloud chooses when the configuration does not.

@@ -6,6 +6,7 @@ mod moto;
 
 mod apply;
 mod compute;
+mod corpus;
 mod data_sources;
 mod drift;
 mod encrypted_bucket;
