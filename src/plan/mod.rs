@@ -1,6 +1,9 @@
 //! Plan: ResourceGraph + State -> [`Plan`], the ordered changes that bring the cloud to
 //! what the configuration asks for, each with its action, attribute diffs and the reason a
-//! replacement is needed. Planning reads state and calls no provider write method.
+//! replacement is needed. Planning reads state and calls no provider write method: data
+//! sources are read through the provider's read path ([`data`]), `moved` blocks were
+//! applied to the state it is given ([`moves`]), and `import` blocks' objects are diffed
+//! as previewed ([`imports`]).
 //!
 //! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call in the
 //! order apply makes them.
