@@ -6,7 +6,7 @@
 
 use crate::fixture::Project;
 use crate::moto::{moto, stack_filter};
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use std::collections::BTreeMap;
 
 fn write_module(p: &Project) {
@@ -330,19 +330,16 @@ resource "aws_subnet" "public" {{
     assert_eq!(tags["keel:stack"], p.stack);
     assert_eq!(tags["keel:address"], "aws_vpc.main");
     assert_eq!(tags["Name"], "legacy");
-    // No second VPC was made; the subnet was updated in place.
+    // No second VPC was made: the one object keel owns is the imported one; the subnet
+    // was updated in place.
     let vpcs = ec2
         .describe_vpcs()
-        .filters(
-            Filter::builder()
-                .name("cidr")
-                .values("10.63.0.0/16")
-                .build(),
-        )
+        .filters(stack_filter(&p.stack))
         .send()
         .await
         .unwrap();
-    assert_eq!(vpcs.vpcs().len(), 1);
+    let owned: Vec<&str> = vpcs.vpcs().iter().filter_map(|v| v.vpc_id()).collect();
+    assert_eq!(owned, [vpc.as_str()]);
     let s = ec2
         .describe_subnets()
         .subnet_ids(&subnet)
