@@ -81,6 +81,25 @@ impl fmt::Display for ResourceAddr {
     }
 }
 
+/// The address of one data source instance: `data.aws_ami.ubuntu`,
+/// `module.net["a"].data.aws_availability_zones.all[0]`. The inner address carries the
+/// module path, type, name and key; only its rendering differs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DataAddr(pub ResourceAddr);
+
+impl fmt::Display for DataAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.0.module {
+            write!(f, "{step}.")?;
+        }
+        write!(f, "data.{}.{}", self.0.type_, self.0.name)?;
+        if let Some(k) = &self.0.key {
+            write!(f, "{k}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Why an address string could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("\"{input}\" is not a resource address (expected TYPE.NAME, e.g. aws_vpc.main): {reason}")]
@@ -275,6 +294,19 @@ mod tests {
             let a: ResourceAddr = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }
+    }
+
+    #[test]
+    fn data_addresses_put_data_after_the_module_path() {
+        let a: ResourceAddr = "module.net[\"a\"].aws_ami.x[0]".parse().unwrap();
+        assert_eq!(
+            DataAddr(a).to_string(),
+            "module.net[\"a\"].data.aws_ami.x[0]"
+        );
+        assert_eq!(
+            DataAddr(ResourceAddr::new("aws_region", "here")).to_string(),
+            "data.aws_region.here"
+        );
     }
 
     #[test]

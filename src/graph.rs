@@ -19,7 +19,7 @@ mod resolve;
 use crate::addr::ProviderAddr;
 use crate::config::{Config, Resource, ScopeId};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Span};
-use crate::eval::refs::{Reference, Subject, expression_references, references};
+use crate::eval::refs::{Reference, Subject, expression_references_within, references};
 use hcl_edit::structure::Body;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -34,6 +34,8 @@ pub enum Kind {
     /// A provider block; only the root module has them.
     Provider(usize),
     Resource(usize),
+    /// A `data` block: read during planning (or apply, when its arguments are unknown).
+    Data(usize),
     Output(usize),
     /// A `module` block: evaluating it expands the child's instances (count / for_each).
     Call(usize),
@@ -64,6 +66,17 @@ impl Node {
         }
     }
 
+    /// The data block of a data node, and the provider configuration it reads through here.
+    pub fn data_in(self, config: &Config) -> Option<(&Resource, &ProviderAddr)> {
+        let Kind::Data(i) = self.kind else {
+            return None;
+        };
+        Some((
+            &config.module(self.scope).data[i],
+            &config.scope(self.scope).data_providers[i],
+        ))
+    }
+
     /// The resource block of a resource node, and the provider configuration it uses here.
     pub fn resource_in(self, config: &Config) -> Option<(&Resource, &ProviderAddr)> {
         let i = self.resource()?;
@@ -80,9 +93,21 @@ pub struct ResourceGraph {
     graph: DiGraph<Node, ()>,
     index: HashMap<Node, NodeIndex>,
     order: Vec<Node>,
+    /// Data node -> the resources and data sources its `depends_on` names (a module
+    /// stands for every resource in it): a pending change in any of them defers the
+    /// read to apply, as Terraform does.
+    data_depends_on: HashMap<Node, Vec<Node>>,
 }
 
 impl ResourceGraph {
+    /// What a data source's `depends_on` names (see the field).
+    pub fn data_depends_on(&self, node: Node) -> &[Node] {
+        self.data_depends_on
+            .get(&node)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
     /// Nodes with every dependency before its dependents.
     pub fn order(&self) -> &[Node] {
         &self.order
@@ -151,6 +176,7 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
             .chain((0..m.locals.len()).map(Kind::Local))
             .chain((0..m.providers.len()).map(Kind::Provider))
             .chain((0..m.resources.len()).map(Kind::Resource))
+            .chain((0..m.data.len()).map(Kind::Data))
             .chain((0..m.outputs.len()).map(Kind::Output))
             .chain((0..m.calls.len()).map(Kind::Call));
         for kind in kinds {
@@ -164,6 +190,7 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
     let mut edges: Vec<(Node, Node)> = Vec::new();
     // Edges that are not references: module calls, depends_on, provider configurations.
     let mut other_edges: Vec<(Node, Node)> = Vec::new();
+    let mut data_depends_on: HashMap<Node, Vec<Node>> = HashMap::new();
     let resolver = Resolver::new(config);
     let provider_blocks: HashMap<_, usize> = config
         .root()
@@ -243,6 +270,24 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
                 other_edges.push((Node::root(Kind::Provider(p)), node));
             }
         }
+        for (i, d) in m.data.iter().enumerate() {
+            let node = at(Kind::Data(i));
+            refs_into(scope, node, body_references(&d.body, d.file), &mut diags);
+            for e in d.count.iter().chain(&d.for_each) {
+                refs_into(scope, node, references(e), &mut diags);
+            }
+            let what = format!("{}data.{}", config.scope(scope).prefix(), d.key());
+            for e in &d.depends_on {
+                for dep in resolver.depends_on(scope, &what, e, &mut diags) {
+                    other_edges.push((dep, node));
+                    data_depends_on.entry(node).or_default().push(dep);
+                }
+            }
+            let addr = &config.scope(scope).data_providers[i];
+            if let Some(&p) = provider_blocks.get(addr) {
+                other_edges.push((Node::root(Kind::Provider(p)), node));
+            }
+        }
         for (i, o) in m.outputs.iter().enumerate() {
             refs_into(scope, at(Kind::Output(i)), references(&o.value), &mut diags);
         }
@@ -301,6 +346,7 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
         graph,
         index,
         order,
+        data_depends_on,
     })
 }
 
@@ -322,6 +368,7 @@ pub fn describe(config: &Config, node: Node) -> (String, Option<Span>) {
             m.providers[i].span.clone(),
         ),
         Kind::Resource(i) => (m.resources[i].key(), m.resources[i].span.clone()),
+        Kind::Data(i) => (format!("data.{}", m.data[i].key()), m.data[i].span.clone()),
         Kind::Output(i) => (
             format!("output.{}", m.outputs[i].name),
             m.outputs[i].span.clone(),
@@ -334,16 +381,43 @@ pub fn describe(config: &Config, node: Node) -> (String, Option<Span>) {
     (format!("{prefix}{name}"), span)
 }
 
-/// References anywhere in a body, nested blocks included.
+/// References anywhere in a body, nested blocks included. Inside `dynamic "x" { ... }`
+/// blocks, the iterator (`x`, or what `iterator` names) is local, not a reference.
 pub(crate) fn body_references(body: &Body, file: FileId) -> Vec<Reference> {
     let mut out = Vec::new();
+    collect_references(body, file, &mut Vec::new(), &mut out);
+    out
+}
+
+fn collect_references(
+    body: &Body,
+    file: FileId,
+    iterators: &mut Vec<String>,
+    out: &mut Vec<Reference>,
+) {
     for attr in body.attributes() {
-        out.extend(expression_references(file, &attr.value));
+        out.extend(expression_references_within(file, &attr.value, iterators));
     }
     for block in body.blocks() {
-        out.extend(body_references(&block.body, file));
+        if block.ident.as_str() != "dynamic" {
+            collect_references(&block.body, file, iterators, out);
+            continue;
+        }
+        let iterator = crate::eval::dynamic_iterator(block);
+        // `iterator = NAME` names the iterator; it refers to nothing.
+        for attr in block
+            .body
+            .attributes()
+            .filter(|a| a.key.as_str() != "iterator")
+        {
+            out.extend(expression_references_within(file, &attr.value, iterators));
+        }
+        iterators.push(iterator);
+        for inner in block.body.blocks() {
+            collect_references(&inner.body, file, iterators, out);
+        }
+        iterators.pop();
     }
-    out
 }
 
 #[cfg(test)]

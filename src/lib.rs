@@ -6,8 +6,12 @@
 //! stacks/<name>/*.hcl   --config::load-->  Config         (module tree, spans kept)
 //! Config                --graph::build-->  ResourceGraph  (one DAG across all modules)
 //! Config + variables    --eval-->          Desired        (values, or Unknown until apply)
+//! State + moved blocks  --plan::moves-->   State          (addresses refactored first)
 //! State + cloud         --refresh-->       State          (what the cloud holds now)
-//! Desired + State       --plan-->          Plan           (ordered changes with reasons)
+//! Desired + State       --plan-->          Plan           (ordered changes with reasons;
+//!                                                          data sources read, imports
+//!                                                          previewed, through providers'
+//!                                                          read paths only)
 //! Plan + Config         --guard::check-->  guard::Report  (policy findings, cost, budget)
 //! Plan + provider       --apply-->         State'         (journaled call by call; rollback)
 //! State + cloud         --drift-->         DriftReport    (changed / missing / unmanaged)

@@ -2,7 +2,7 @@
 //! or failed, and the turns an apply takes (rollback, adoption, slowing down). Renderers
 //! in `report::progress` turn them into terminal lines, a live display or JSON lines.
 
-use crate::addr::ResourceAddr;
+use crate::addr::{DataAddr, ResourceAddr};
 use crate::providers::ProviderError;
 use std::time::Duration;
 
@@ -108,6 +108,16 @@ pub enum Event {
     Parallelism {
         limit: usize,
         retries: u64,
+    },
+    /// A data source the plan could not read yet (its arguments were unknown) is read.
+    DataReading {
+        addr: DataAddr,
+    },
+    /// ... and was read.
+    DataRead {
+        addr: DataAddr,
+        elapsed: Duration,
+        id: String,
     },
     /// Ctrl-C was pressed.
     Interrupted {

@@ -177,7 +177,7 @@ impl<'a, P: Provider> Forward<'a, P> {
         let mut limit = Limit::new(opts.parallelism, self.providers.retries());
         let mut running: FuturesUnordered<Call<'a>> = FuturesUnordered::new();
         loop {
-            self.eval_ready(rec);
+            self.eval_ready(rec, progress).await;
             let mut launch: Vec<(Call<'a>, Event)> = Vec::new();
             while !self.stopping && running.len() + launch.len() < limit.current() {
                 let Some(s) = self.launchable.pop_front() else {
@@ -187,7 +187,7 @@ impl<'a, P: Provider> Forward<'a, P> {
                     launch.push(call);
                 }
                 // A step with nothing to do finishes at once and may release others.
-                self.eval_ready(rec);
+                self.eval_ready(rec, progress).await;
             }
             rec.flush().await?;
             for (call, event) in launch {
@@ -286,12 +286,29 @@ impl<'a, P: Provider> Forward<'a, P> {
 
     /// Evaluates every node whose dependencies are done. Non-resource nodes are stored at
     /// once; a resource node's planned instances become ready steps.
-    fn eval_ready(&mut self, rec: &Recorder<'_>) {
+    async fn eval_ready(&mut self, rec: &Recorder<'_>, progress: &mut dyn Progress) {
         while let Some(node) = self.ready_nodes.pop_front() {
             if self.stopping && self.report.diagnostics.is_some() {
                 return;
             }
             let value = match eval::eval_node(self.config, node, self.inputs, &self.envs) {
+                // A data source the plan deferred is read here, once what it depends on
+                // is applied (rare: the scheduler waits for the read).
+                Ok(NodeValue::Data(shape, instances)) => {
+                    super::data::resolve(
+                        self.config,
+                        node,
+                        self.plan,
+                        shape,
+                        instances,
+                        self.providers,
+                        progress,
+                    )
+                    .await
+                }
+                other => other,
+            };
+            let value = match value {
                 Ok(v) => v,
                 Err(d) => {
                     self.report.diagnostics = Some(d);

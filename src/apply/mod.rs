@@ -53,6 +53,7 @@
 //! The first stops scheduling and rolls back; the second stops starting anything (undos
 //! included) and exits once the calls in flight return, leaving the rollback pending.
 
+mod data;
 mod events;
 mod forward;
 mod limit;

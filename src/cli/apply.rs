@@ -122,7 +122,7 @@ pub fn exec(args: Args, destroy: bool) -> Result<ExitCode, Failure> {
     )?;
     let ask = !args.auto_approve;
     run(
-        &stack, &lock, state, &plan, &providers, &args, destroy, ask, progress,
+        &stack, &lock, state, plan, &providers, &args, destroy, ask, progress,
     )
 }
 
@@ -160,16 +160,17 @@ fn exec_saved(args: &Args) -> Result<ExitCode, Failure> {
         prior.serial = 0;
     }
     let progress = progress_for(args.json);
+    let destroy = loaded.plan.destroy;
     // The plan was reviewed when it was saved: applying it does not ask again (as
     // Terraform's apply PLANFILE).
     run(
         stack,
         &lock,
         prior,
-        &loaded.plan,
+        loaded.plan,
         &providers,
         args,
-        loaded.plan.destroy,
+        destroy,
         false,
         progress,
     )
@@ -240,22 +241,22 @@ fn run(
     stack: &Stack,
     lock: &StateLock,
     mut state: State,
-    plan: &Plan,
+    mut plan: Plan,
     providers: &Providers,
     args: &Args,
     destroy: bool,
     ask: bool,
     mut progress: Box<dyn Progress>,
 ) -> Result<ExitCode, Failure> {
-    let redact = stack.redactor().with_plan(plan);
+    let redact = stack.redactor().with_plan(&plan);
     let outputs_change = !destroy && !plan.output_changes.is_empty();
     if args.json {
         println!(
             "{}",
-            json!({ "type": "plan", "plan": json::plan(plan, &redact) })
+            json!({ "type": "plan", "plan": json::plan(&plan, &redact) })
         );
     } else {
-        print!("{}", human::plan(plan, &redact));
+        print!("{}", human::plan(&plan, &redact));
     }
     if let Some(g) = plan.guard.as_ref().filter(|g| g.blocked()) {
         return Err(Failure::Message(g.blocked_message()));
@@ -274,13 +275,21 @@ fn run(
     }
     let mut opts = args.options();
     opts.interrupt = Some(interrupts(stack));
+    super::import::apply_planned_imports(
+        stack,
+        providers,
+        lock,
+        &mut state,
+        &mut plan,
+        &mut |line| println!("{}", redact.text(&line)),
+    )?;
     let report = stack.runtime.block_on(async {
         let mut rec = Recorder::new(&stack.backend, lock, &mut state);
         apply::apply(
             &stack.config,
             &stack.graph,
             &stack.inputs,
-            plan,
+            &plan,
             providers,
             &mut rec,
             &opts,

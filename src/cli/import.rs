@@ -73,3 +73,35 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// Imports the objects a plan's `import` blocks name, before apply makes its changes:
+/// each read through its provider, tagged `keel:stack` / `keel:address` and recorded,
+/// state written after each. The plan then continues against that state (its serial
+/// follows these writes, which are the plan's own first steps).
+pub fn apply_planned_imports(
+    stack: &Stack,
+    providers: &super::stack::Providers,
+    lock: &crate::state::StateLock,
+    state: &mut State,
+    plan: &mut crate::plan::Plan,
+    progress: &mut dyn FnMut(String),
+) -> Result<(), Failure> {
+    for imp in plan.imports.clone() {
+        if state.resources.contains_key(&imp.addr) {
+            continue;
+        }
+        let provider = providers
+            .get(&imp.provider)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let cx = super::plan::import_context(stack, &imp.provider)?;
+        progress(format!("{}: Importing... [id={}]", imp.addr, imp.id));
+        let entry = stack
+            .runtime
+            .block_on(import_resource(provider, state, &imp.addr, &imp.id, &cx))
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        stack.write_state(lock, state)?;
+        progress(format!("{}: Import complete [id={}]", imp.addr, entry.id));
+    }
+    plan.serial = state.serial;
+    Ok(())
+}

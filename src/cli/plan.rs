@@ -117,8 +117,9 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     })
 }
 
-/// Locks the state, reads it, refreshes it from the cloud when a provider is given, and
-/// plans against it. The lock is held until it is dropped.
+/// Locks the state, reads it, resolves in memory what an unfinished apply left in it,
+/// and plans against it ([`plan_with`]). The lock is held until it is dropped; the state
+/// returned holds the moves, for apply to record.
 pub fn make_plan(
     stack: &Stack,
     operation: &str,
@@ -168,9 +169,12 @@ pub fn make_plan(
     Ok((lock, state, plan))
 }
 
-/// Refreshes `state` from the cloud when a provider is given, and plans against it, the
-/// stack's guardrails checked (`Plan::guard`); returns the refreshed state (what the plan
-/// was made against) and the plan.
+/// Plans against `state`: applies the stack's `moved` blocks to it, refreshes it from the
+/// cloud when a provider is given, reads data sources and the objects of `import` blocks
+/// (connecting to the cloud for them even without a refresh, as Terraform's
+/// `-refresh=false` still reads data sources), and checks the stack's guardrails
+/// (`Plan::guard`). Returns the state the plan was made against (holding the moves, for
+/// apply to record) and the plan.
 pub fn plan_with(
     stack: &Stack,
     mut state: State,
@@ -178,40 +182,79 @@ pub fn plan_with(
     providers: Option<&Providers>,
     to_stdout: bool,
 ) -> Result<(State, Plan), Failure> {
+    let say = |text: &str| {
+        if to_stdout {
+            print!("{text}")
+        } else {
+            eprint!("{text}")
+        }
+    };
     let guard = Guard::load(&stack.config, &stack.inputs).map_err(|d| stack.fail(d))?;
-    let plan_with_guard = |state: &State| -> Result<Plan, Failure> {
-        let mut plan =
-            crate::plan::plan(&stack.config, &stack.graph, &stack.inputs, state, destroy)
-                .map_err(|d| stack.fail(d))?;
+    let moves = if destroy {
+        crate::plan::moves::Outcome::default()
+    } else {
+        crate::plan::moves::apply_moves(&stack.config, &mut state).map_err(|d| stack.fail(d))?
+    };
+    let targets = if destroy {
+        Vec::new()
+    } else {
+        crate::plan::imports::targets(&stack.config, &stack.graph, &stack.inputs)
+            .map_err(|d| stack.fail(d))?
+    };
+    let checked = |state: &State, prepared: crate::plan::Prepared| -> Result<Plan, Failure> {
+        let mut plan = crate::plan::plan_with(
+            &stack.config,
+            &stack.graph,
+            &stack.inputs,
+            state,
+            destroy,
+            prepared,
+        )
+        .map_err(|d| stack.fail(d))?;
         plan.guard = Some(guard.check(&stack.config, &stack.graph, &stack.inputs, &plan));
         Ok(plan)
     };
+    let needs_cloud = !destroy
+        && (stack.config.has_data()
+            || targets
+                .iter()
+                .any(|t| !state.resources.contains_key(&t.addr)));
+    let refresh = providers.is_some() && !state.resources.is_empty();
+
     // The guardrails judge the plan made from state alone first: a plan they stop is not
-    // worth reading the cloud for, so it makes no AWS call at all.
-    let from_state = plan_with_guard(&state);
-    let Some(providers) = providers.filter(|_| !state.resources.is_empty()) else {
+    // worth reading the cloud for, so it makes no AWS call at all. (A stack whose plan
+    // needs a data source's values cannot be judged before reading them.)
+    let from_state = checked(
+        &state,
+        crate::plan::Prepared {
+            reader: &mut crate::plan::NoReader,
+            moves: moves.clone(),
+            imports: Vec::new(),
+        },
+    );
+    if !refresh && !needs_cloud {
         return Ok((state, from_state?));
-    };
+    }
     if let Ok(plan) = &from_state
         && plan.guard.as_ref().is_some_and(|g| g.blocked())
     {
-        let note = "\nNote: the stack's guardrails stop this plan, so keel did not read the cloud; the plan below is made from state alone.\n";
-        if to_stdout {
-            print!("{note}")
-        } else {
-            eprint!("{note}")
-        }
+        say(
+            "\nNote: the stack's guardrails stop this plan, so keel did not read the cloud; the plan below is made from state alone.\n",
+        );
         return Ok((state, from_state?));
     }
+
     // Read the cloud, then plan again against what it holds.
-    {
-        let mut progress = |line: String| {
-            if to_stdout {
-                println!("{line}")
-            } else {
-                eprintln!("{line}")
-            }
-        };
+    let connected;
+    let providers = match providers {
+        Some(p) => p,
+        None => {
+            connected = stack.connect_with_settings()?;
+            &connected.0
+        }
+    };
+    if refresh {
+        let mut progress = |line: String| say(&format!("{line}\n"));
         let refreshed = stack
             .runtime
             .block_on(refresh::refresh(&state, providers, &mut progress))
@@ -225,13 +268,70 @@ pub fn plan_with(
         if !refreshed.gone.is_empty() {
             notes.push('\n');
         }
-        if to_stdout {
-            print!("{notes}")
-        } else {
-            eprint!("{notes}")
-        }
+        say(&notes);
         state = refreshed.state;
     }
-    let plan = plan_with_guard(&state)?;
+    let imports = preview_imports(stack, providers, &state, targets)?;
+    let mut reader = crate::plan::BlockingReader {
+        providers,
+        runtime: &stack.runtime,
+    };
+    let plan = checked(
+        &state,
+        crate::plan::Prepared {
+            reader: &mut reader,
+            moves,
+            imports,
+        },
+    )?;
     Ok((state, plan))
+}
+
+/// Reads each object an `import` block names (that state does not hold yet) through its
+/// provider, without changing it: what importing it would record.
+fn preview_imports(
+    stack: &Stack,
+    providers: &Providers,
+    state: &State,
+    targets: Vec<crate::plan::ImportTarget>,
+) -> Result<Vec<(crate::plan::ImportTarget, crate::state::ResourceState)>, Failure> {
+    let mut out = Vec::new();
+    for t in targets {
+        if state.resources.contains_key(&t.addr) {
+            continue;
+        }
+        let provider = providers
+            .get(&t.provider)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        let cx = import_context(stack, &t.provider)?;
+        let entry = stack
+            .runtime
+            .block_on(crate::import::preview_import(provider, &t.addr, &t.id, &cx))
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        out.push((t, entry));
+    }
+    Ok(out)
+}
+
+/// What import needs to know about the stack and a provider configuration.
+pub fn import_context(
+    stack: &Stack,
+    provider: &crate::addr::ProviderAddr,
+) -> Result<crate::import::ImportContext, Failure> {
+    let blocks: Vec<crate::graph::Node> = stack
+        .config
+        .root()
+        .providers
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| &p.addr() == provider)
+        .map(|(i, _)| crate::graph::Node::root(crate::graph::Kind::Provider(i)))
+        .collect();
+    let envs = crate::eval::evaluate_for(&stack.config, &stack.graph, &stack.inputs, &blocks)
+        .map_err(|d| stack.fail(d))?;
+    Ok(crate::import::ImportContext {
+        stack: stack.config.stack.clone(),
+        default_tags: envs.provider(provider).default_tags.clone(),
+        provider: provider.clone(),
+    })
 }

@@ -125,20 +125,25 @@ impl Stack {
         Ok(self.connect_with_settings()?.0)
     }
 
-    /// The providers and the settings each was built from (default tags, region).
+    /// The providers and the settings each was built from (default tags, region). Only
+    /// the provider blocks and what they refer to are evaluated, so connecting needs
+    /// nothing that only a data source or the cloud can tell.
     pub fn connect_with_settings(
         &self,
     ) -> Result<(Providers, BTreeMap<ProviderAddr, ProviderSettings>), Failure> {
-        let desired =
-            eval::evaluate(&self.config, &self.graph, &self.inputs).map_err(|d| self.fail(d))?;
+        let blocks: Vec<crate::graph::Node> = (0..self.config.root().providers.len())
+            .map(|i| crate::graph::Node::root(crate::graph::Kind::Provider(i)))
+            .collect();
+        let envs = eval::evaluate_for(&self.config, &self.graph, &self.inputs, &blocks)
+            .map_err(|d| self.fail(d))?;
         let mut providers = ProviderSet::new();
-        for (addr, settings) in &desired.providers {
+        for (addr, settings) in &envs.providers {
             providers.insert(
                 addr.clone(),
                 self.runtime.block_on(AwsProvider::new(settings)),
             );
         }
-        Ok((providers, desired.providers))
+        Ok((providers, envs.providers))
     }
 
     /// Takes the state lock for `operation`.

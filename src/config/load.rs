@@ -154,13 +154,16 @@ const TOP_LEVEL: &[&str] = &[
     "variable",
     "locals",
     "resource",
+    "data",
     "module",
     "output",
     "policy",
     "budget",
     "cost",
+    "moved",
+    "import",
 ];
-const NOT_YET: &[&str] = &["data", "moved", "import", "check"];
+const NOT_YET: &[&str] = &["check", "removed"];
 
 fn read_body(
     config: &mut Module,
@@ -183,7 +186,10 @@ fn read_body(
                         attr.key.as_str()
                     ))
                     .at(attr_span(file, attr))
-                    .help("top-level files hold blocks: terraform, provider, variable, locals, resource, module, output, policy, budget, cost"),
+                    .help(format!(
+                        "top-level files hold blocks: {}",
+                        TOP_LEVEL.join(", ")
+                    )),
                 );
                 continue;
             }
@@ -196,9 +202,9 @@ fn read_body(
             .map(|l| label_str(l).to_string())
             .collect();
         let want_labels = match kind.as_str() {
-            "terraform" | "locals" | "policy" | "budget" | "cost" => 0,
+            "terraform" | "locals" | "policy" | "budget" | "cost" | "moved" | "import" => 0,
             "provider" | "variable" | "output" | "module" => 1,
-            "resource" => 2,
+            "resource" | "data" => 2,
             _ => usize::MAX,
         };
         if want_labels == usize::MAX {
@@ -228,6 +234,7 @@ fn read_body(
                 .at(header)
                 .help(match kind.as_str() {
                     "resource" => "write it as resource \"TYPE\" \"NAME\" { ... }",
+                    "data" => "write it as data \"TYPE\" \"NAME\" { ... }",
                     "provider" => "write it as provider \"aws\" { ... }",
                     "variable" => "write it as variable \"NAME\" { ... }",
                     "output" => "write it as output \"NAME\" { value = ... }",
@@ -297,7 +304,30 @@ fn read_body(
                     }
                 }
             }
-            "resource" => read_resource(config, file, &labels, &block, header, diags),
+            "resource" => {
+                let r = read_resource(file, &labels, &block, header, diags);
+                config.resources.push(r);
+            }
+            "data" => {
+                let r = read_resource(file, &labels, &block, header, diags);
+                let lc = &r.lifecycle;
+                if lc.prevent_destroy
+                    || lc.create_before_destroy.is_some()
+                    || !lc.ignore_changes.is_empty()
+                {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "data.{} takes no lifecycle settings: keel reads a data source, it never creates or destroys one",
+                            r.key()
+                        ))
+                        .at(r.span.clone())
+                        .help("remove the lifecycle block"),
+                    );
+                }
+                config.data.push(r);
+            }
+            "moved" => super::refactor::read_moved(config, file, &block, header, diags),
+            "import" => super::refactor::read_import(config, file, &block, header, root, diags),
             "output" => read_output(config, file, &labels[0], header, block.body, diags),
             "module" => super::call::read_call(config, file, &labels[0], &block, header, diags),
             _ => unreachable!("label counts are only defined for known blocks"),
@@ -547,13 +577,12 @@ fn read_output(
 }
 
 fn read_resource(
-    config: &mut Module,
     file: FileId,
     labels: &[String],
     block: &Block,
     span: Option<Span>,
     diags: &mut Diagnostics,
-) {
+) -> Resource {
     let mut body = Body::builder().build();
     let mut depends_on = Vec::new();
     let mut lifecycle = Lifecycle::default();
@@ -608,12 +637,14 @@ fn read_resource(
         } else if let Some(inner) = structure.as_block() {
             if inner.ident.as_str() == "lifecycle" {
                 read_lifecycle(file, &name, inner, &mut lifecycle, diags);
+            } else if inner.ident.as_str() == "timeouts" {
+                read_timeouts(file, &name, inner, diags);
             } else {
                 body.push(inner.clone());
             }
         }
     }
-    config.resources.push(Resource {
+    Resource {
         type_: labels[0].clone(),
         name: labels[1].clone(),
         body,
@@ -625,11 +656,11 @@ fn read_resource(
         count,
         for_each,
         provider,
-    });
+    }
 }
 
 /// `provider = aws.west` (or the older string form `"aws.west"`).
-fn provider_ref(
+pub(super) fn provider_ref(
     file: FileId,
     value: &hcl_edit::expr::Expression,
 ) -> Result<ProviderRef, Diagnostic> {
@@ -651,6 +682,29 @@ fn provider_ref(
         _ => Err(Diagnostic::error("provider must name a provider configuration, like aws.west")
             .at(span)
             .help("write provider = aws.ALIAS, where ALIAS is the alias of a provider \"aws\" block")),
+    }
+}
+
+/// `timeouts { create = "5m" }`: accepted for Terraform compatibility and checked, then
+/// left aside; keel waits for each type as long as that type needs.
+fn read_timeouts(file: FileId, name: &str, block: &Block, diags: &mut Diagnostics) {
+    for attr in block.body.attributes() {
+        let key = attr.key.as_str();
+        if !matches!(key, "create" | "read" | "update" | "delete") {
+            diags.push(
+                Diagnostic::error(format!(
+                    "unsupported argument \"{key}\" in the timeouts of {name}"
+                ))
+                .at(attr_span(file, attr))
+                .help("timeouts take create, read, update and delete, such as create = \"10m\""),
+            );
+        }
+    }
+    for inner in block.body.blocks() {
+        diags.push(
+            Diagnostic::error(format!("unexpected block in the timeouts of {name}"))
+                .at(block_header_span(file, inner)),
+        );
     }
 }
 
@@ -734,6 +788,9 @@ fn check_duplicates(module: &Module, sources: &SourceMap, diags: &mut Diagnostic
     };
     for r in &module.resources {
         check(r.key(), &r.span, "resource");
+    }
+    for r in &module.data {
+        check(format!("data.{}", r.key()), &r.span, "data source");
     }
     for v in &module.variables {
         check(format!("var.{}", v.name), &v.span, "variable");

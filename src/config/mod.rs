@@ -8,6 +8,7 @@
 
 mod call;
 mod load;
+mod refactor;
 mod shared;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -18,6 +19,7 @@ mod tree;
 mod types;
 
 pub use load::load;
+pub use refactor::{ImportBlock, MoveEndpoint, Moved};
 pub use tfvars::{Assigned, Assignment};
 pub use types::{Attribute as TypeAttribute, Type};
 
@@ -90,15 +92,28 @@ pub struct Module {
     pub variables: Vec<Variable>,
     pub locals: Vec<Local>,
     pub resources: Vec<Resource>,
+    /// `data "TYPE" "NAME" { ... }` blocks: the same shape as resources, read not managed.
+    pub data: Vec<Resource>,
     pub outputs: Vec<Output>,
     pub calls: Vec<ModuleCall>,
+    /// `moved { ... }` blocks, addresses relative to this module.
+    pub moved: Vec<Moved>,
+    /// `import { ... }` blocks (the root module only).
+    pub imports: Vec<ImportBlock>,
     /// `TYPE.NAME` -> index into `resources`.
     resource_index: HashMap<String, usize>,
+    /// `TYPE.NAME` -> index into `data`.
+    data_index: HashMap<String, usize>,
 }
 
 impl Module {
     pub fn resource(&self, type_: &str, name: &str) -> Option<usize> {
         self.resource_index.get(&format!("{type_}.{name}")).copied()
+    }
+
+    /// The `data "TYPE" "NAME"` block's index in `data`.
+    pub fn data_source(&self, type_: &str, name: &str) -> Option<usize> {
+        self.data_index.get(&format!("{type_}.{name}")).copied()
     }
 
     pub fn call(&self, name: &str) -> Option<usize> {
@@ -116,6 +131,12 @@ impl Module {
     pub(crate) fn index_resources(&mut self) {
         self.resource_index = self
             .resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key(), i))
+            .collect();
+        self.data_index = self
+            .data
             .iter()
             .enumerate()
             .map(|(i, r)| (r.key(), i))
@@ -172,6 +193,8 @@ pub struct Scope {
     pub children: Vec<ScopeId>,
     /// The provider configuration each resource of the module uses here.
     pub resource_providers: Vec<ProviderAddr>,
+    /// The provider configuration each data source of the module reads through here.
+    pub data_providers: Vec<ProviderAddr>,
 }
 
 impl Scope {
@@ -265,7 +288,8 @@ pub struct Local {
     pub span: Option<Span>,
 }
 
-/// `resource "TYPE" "NAME" { ... }`.
+/// `resource "TYPE" "NAME" { ... }`, and `data "TYPE" "NAME" { ... }` (which has no
+/// lifecycle).
 #[derive(Debug)]
 pub struct Resource {
     pub type_: String,
@@ -344,6 +368,11 @@ impl Config {
     pub fn call_of(&self, scope: ScopeId) -> Option<&ModuleCall> {
         let (parent, i) = self.scope(scope).parent?;
         Some(&self.module(parent).calls[i])
+    }
+
+    /// Does any module of the stack read a data source?
+    pub fn has_data(&self) -> bool {
+        self.modules.iter().any(|m| !m.data.is_empty())
     }
 
     /// Every scope, the root first.

@@ -18,6 +18,7 @@ struct Builder<'a> {
     checked_calls: HashSet<(ModuleId, usize)>,
     checked_passes: HashSet<(ModuleId, usize)>,
     checked_resources: HashSet<(ModuleId, usize)>,
+    checked_data: HashSet<(ModuleId, usize)>,
 }
 
 /// Builds the tree from the root module down. Every call's module must be loaded.
@@ -33,6 +34,7 @@ pub(super) fn build(modules: &[Module], diags: &mut Diagnostics) -> Vec<Scope> {
         checked_calls: HashSet::new(),
         checked_passes: HashSet::new(),
         checked_resources: HashSet::new(),
+        checked_data: HashSet::new(),
     };
     b.add(
         ModuleId(0),
@@ -59,7 +61,13 @@ impl Builder<'_> {
             .resources
             .iter()
             .enumerate()
-            .map(|(i, r)| self.resource_provider(module, i, r, ns, parent.is_none()))
+            .map(|(i, r)| self.resource_provider(module, i, r, ns, parent.is_none(), false))
+            .collect();
+        let data_providers = m
+            .data
+            .iter()
+            .enumerate()
+            .map(|(i, r)| self.resource_provider(module, i, r, ns, parent.is_none(), true))
             .collect();
         self.scopes.push(Scope {
             module,
@@ -67,6 +75,7 @@ impl Builder<'_> {
             parent,
             children: Vec::new(),
             resource_providers,
+            data_providers,
         });
         for (c, call) in m.calls.iter().enumerate() {
             let Some(child) = call.module else { continue };
@@ -186,6 +195,7 @@ impl Builder<'_> {
         r: &Resource,
         ns: &Namespace,
         root: bool,
+        data: bool,
     ) -> ProviderAddr {
         let Some(p) = &r.provider else {
             return resolve(ns, r.provider_name()).unwrap_or_default();
@@ -193,7 +203,12 @@ impl Builder<'_> {
         if let Some(addr) = resolve(ns, &p.name) {
             return addr;
         }
-        if self.checked_resources.insert((module, i)) {
+        let checked = if data {
+            &mut self.checked_data
+        } else {
+            &mut self.checked_resources
+        };
+        if checked.insert((module, i)) {
             let hint = (!root).then(|| {
                 format!(
                     "the module gets only the default configuration unless its call passes more: providers = {{ {0} = {0} }}",

@@ -145,6 +145,30 @@ impl Envs {
                         .insert(key.clone(), super::assemble(shape, seen));
                 }
             }
+            (Kind::Data(i), NodeValue::Data(shape, instances)) => {
+                let data = &module.data[i];
+                let key = data.key();
+                let marks = format!("data.{key}");
+                let mut it = instances.into_iter().peekable();
+                for &id in &self.by_scope[node.scope.index()] {
+                    let mut seen = Vec::new();
+                    let env = &mut self.modules[id].env;
+                    while let Some(InstanceValue {
+                        addr,
+                        value,
+                        sensitive,
+                        secrets,
+                        ..
+                    }) = it.next_if(|i| i.module == id)
+                    {
+                        self.secrets.extend(secrets);
+                        // Arguments set from sensitive values stay sensitive when read back.
+                        env.sensitive.mark_attrs(&marks, sensitive);
+                        seen.push((addr, value));
+                    }
+                    env.data.insert(key.clone(), super::assemble(shape, seen));
+                }
+            }
             (Kind::Output(i), NodeValue::Output(values)) => {
                 let name = &module.outputs[i].name;
                 for ModuleValue {

@@ -147,7 +147,7 @@ impl<'a> Ctx<'a> {
             Expression::HeredocTemplate(h) => self.template(&h.template)?,
             Expression::Parenthesis(p) => self.eval(p.inner())?,
             Expression::Variable(v) => self.bound(v.as_str(), None, expr)?,
-            Expression::Conditional(c) => match self.eval(&c.cond_expr)? {
+            Expression::Conditional(c) => match as_bool(self.eval(&c.cond_expr)?) {
                 Value::Bool(true) => self.eval(&c.true_expr)?,
                 Value::Bool(false) => self.eval(&c.false_expr)?,
                 Value::Unknown => Value::Unknown,
@@ -233,6 +233,10 @@ impl<'a> Ctx<'a> {
             }
             Expression::UnaryOp(u) => {
                 let v = self.eval(&u.expr)?;
+                let v = match u.operator.value() {
+                    UnaryOperator::Not => as_bool(v),
+                    _ => v,
+                };
                 match (u.operator.value(), v) {
                     (_, Value::Unknown) => Value::Unknown,
                     (UnaryOperator::Neg, Value::Number(n)) => Value::Number(-n),
@@ -347,14 +351,26 @@ impl<'a> Ctx<'a> {
         match root {
             "var" | "local" if marks.is_marked(&format!("{root}.{first}")) => self.mark(&value),
             "var" | "local" | "path" | "terraform" | "count" | "each" => {}
-            // `TYPE.NAME` and `module.NAME` alike.
+            // `TYPE.NAME`, `data.TYPE.NAME` and `module.NAME` alike.
             type_ => {
-                let key = format!("{type_}.{first}");
+                let (key, skip) = if type_ == "data" {
+                    let name = match t.operators.get(1).map(|op| op.value()) {
+                        Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+                        _ => "",
+                    };
+                    (format!("data.{first}.{name}"), 2)
+                } else {
+                    (format!("{type_}.{first}"), 1)
+                };
                 // The attribute read: the first name after the instance key or splat.
-                let attr = t.operators.iter().skip(1).find_map(|op| match op.value() {
-                    TraversalOperator::GetAttr(a) => Some(a.as_str()),
-                    _ => None,
-                });
+                let attr = t
+                    .operators
+                    .iter()
+                    .skip(skip)
+                    .find_map(|op| match op.value() {
+                        TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                        _ => None,
+                    });
                 if marks.resource_read_is_sensitive(&key, attr) {
                     let mut parts = Vec::new();
                     if let Some(attrs) = marks.attrs(&key) {
@@ -495,7 +511,32 @@ impl<'a> Ctx<'a> {
                 }
                 d
             })?,
-            "self" | "data" => {
+            "data" => {
+                let name = match t.operators.get(1).map(|op| op.value()) {
+                    Some(TraversalOperator::GetAttr(a)) => a.as_str(),
+                    _ => {
+                        return Err(self
+                            .err(
+                                t,
+                                format!("data.{first} must be followed by the data source's name"),
+                            )
+                            .help("read a data source as data.TYPE.NAME.ATTRIBUTE"));
+                    }
+                };
+                let key = format!("{first}.{name}");
+                let found = env.data.get(&key).ok_or_else(|| {
+                    let mut d = Diagnostic::error(format!(
+                        "reference to undeclared data source data.{key}"
+                    ))
+                    .at(here());
+                    if let Some(s) = suggest(&key, env.data.keys().map(String::as_str)) {
+                        d = d.help(format!("did you mean data.{s}?"));
+                    }
+                    d
+                })?;
+                return Ok((Cow::Borrowed(found), 2));
+            }
+            "self" => {
                 return Err(self.err(t, format!("\"{root}.{first}\" is not supported yet")));
             }
             type_ => {
@@ -694,7 +735,9 @@ impl<'a> Ctx<'a> {
     fn binary(&mut self, expr: &Expression, b: &hcl_edit::expr::BinaryOp) -> Result<Value> {
         use BinaryOperator::*;
         let op = *b.operator.value();
+        let logical = matches!(op, And | Or);
         let lhs = self.eval(&b.lhs_expr)?;
+        let lhs = if logical { as_bool(lhs) } else { lhs };
         // Short-circuit logic, as HCL does for a known left side.
         match (op, &lhs) {
             (And, Value::Bool(false)) => return Ok(Value::Bool(false)),
@@ -702,6 +745,7 @@ impl<'a> Ctx<'a> {
             _ => {}
         }
         let rhs = self.eval(&b.rhs_expr)?;
+        let rhs = if logical { as_bool(rhs) } else { rhs };
         if lhs == Value::Unknown || rhs == Value::Unknown {
             return Ok(Value::Unknown);
         }
@@ -847,6 +891,16 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Where a bool is expected, the strings "true" and "false" are bools, as Terraform
+/// converts them (a `map(string)` turns `enabled = true` into "true").
+fn as_bool(v: Value) -> Value {
+    match v {
+        Value::String(s) if s == "true" => Value::Bool(true),
+        Value::String(s) if s == "false" => Value::Bool(false),
+        other => other,
+    }
+}
+
 /// Does this template element strip the whitespace of the literal after it (`~}`)?
 fn strips_after(e: &Element) -> bool {
     match e {
@@ -908,5 +962,35 @@ pub fn to_number(v: &Value) -> Option<f64> {
         Value::Number(n) => Some(*n),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::FileId;
+
+    fn eval(text: &str) -> std::result::Result<Value, String> {
+        let expr: Expression = text.parse().expect("an expression");
+        let env = Env::default();
+        Ctx::new(&env, FileId(0)).eval(&expr).map_err(|d| d.message)
+    }
+
+    #[test]
+    fn the_strings_true_and_false_are_bools_where_a_bool_is_expected() {
+        // A map(string) variable turns `enabled = true` into "true", and modules test it.
+        assert_eq!(
+            eval(r#""true" ? "Enabled" : "Suspended""#),
+            Ok(Value::str("Enabled"))
+        );
+        assert_eq!(eval(r#"!"false""#), Ok(Value::Bool(true)));
+        assert_eq!(eval(r#""true" && "false""#), Ok(Value::Bool(false)));
+        assert!(
+            eval(r#""yes" ? 1 : 2"#)
+                .unwrap_err()
+                .contains("a condition must be true or false, not string")
+        );
+        // Equality does not convert, as in Terraform.
+        assert_eq!(eval(r#""true" == true"#), Ok(Value::Bool(false)));
     }
 }

@@ -17,6 +17,8 @@
 //! module boundaries; [`Desired::sensitive_attrs`] names the attributes reports hide.
 
 mod convert;
+mod data;
+mod dynamic;
 mod envs;
 pub mod expr;
 pub mod functions;
@@ -27,7 +29,7 @@ mod resource;
 mod sensitive;
 mod variables;
 
-use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::addr::{DataAddr, ProviderAddr, ResourceAddr};
 use crate::config::{Config, ScopeId};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{Kind, Node, ResourceGraph};
@@ -35,11 +37,15 @@ use crate::value::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub use convert::{Mismatch, convert};
+pub use data::{data_config_marked, unread as unread_data, unsupported as unsupported_data};
+pub use dynamic::dynamic_iterator;
 pub use envs::{Envs, ModuleEnv};
 pub use expr::Ctx;
 pub use modules::Expansion;
 pub use repeat::{Repetition, Shape, assemble};
-pub use resource::{TAG_ADDRESS, TAG_STACK, computed_value, resource_config};
+pub use resource::{
+    TAG_ADDRESS, TAG_STACK, computed_value, resource_config, unsupported as unsupported_resource,
+};
 pub use sensitive::{Marks, SENSITIVE, scrub};
 pub use variables::{
     Given, Inputs, Origin, Raw, check_given, evaluate_variable, given_values, missing,
@@ -53,6 +59,8 @@ pub struct Env {
     pub locals: HashMap<String, Value>,
     /// `TYPE.NAME` -> the object that references see.
     pub resources: HashMap<String, Value>,
+    /// `TYPE.NAME` of `data.TYPE.NAME` -> what the data source read (or its unknowns).
+    pub data: HashMap<String, Value>,
     /// Call name -> what `module.NAME` is: an object of the child's outputs, or a list (with
     /// count) or map (with for_each) of them.
     pub modules: HashMap<String, Value>,
@@ -60,7 +68,8 @@ pub struct Env {
     pub path_root: String,
     pub path_cwd: String,
     /// Which of the values above are sensitive: `var.NAME`, `local.NAME`, attributes of
-    /// `TYPE.NAME` and outputs of `module.NAME`, all of this module instance.
+    /// `TYPE.NAME` and `data.TYPE.NAME`, and outputs of `module.NAME`, all of this module
+    /// instance.
     pub sensitive: Marks,
 }
 
@@ -133,6 +142,21 @@ pub trait Hook {
         addr: &ResourceAddr,
         value: Value,
     ) -> Result<Value, Diagnostics>;
+
+    /// Called once per data source instance, in dependency order, with its evaluated
+    /// arguments; returns what references to it see. The default reads nothing: every
+    /// result is unknown (what `keel validate` shows).
+    fn data(
+        &mut self,
+        config: &Config,
+        node: Node,
+        addr: &DataAddr,
+        args: Value,
+    ) -> Result<Value, Diagnostics> {
+        let (data, _) = node.data_in(config).expect("a data node");
+        let _ = addr;
+        Ok(data::unread(&data.type_, &args))
+    }
 }
 
 /// One instance's evaluated configuration, before the hook has seen it.
@@ -176,11 +200,54 @@ pub fn walk(
     inputs: &Inputs,
     hook: &mut dyn Hook,
 ) -> Result<Walked, Diagnostics> {
+    let envs = walk_in(config, graph, inputs, hook, None)?;
+    Ok(Walked {
+        outputs: envs.outputs,
+        providers: envs.providers,
+        sensitive_attrs: envs.sensitive_attrs,
+        secrets: envs.secrets.into_iter().collect(),
+    })
+}
+
+/// Evaluates only `targets` and what they depend on, reading no data source (their
+/// results are unknown): what must be known before planning starts, such as the
+/// provider configurations' settings and the ids of `import` blocks.
+pub fn evaluate_for(
+    config: &Config,
+    graph: &ResourceGraph,
+    inputs: &Inputs,
+    targets: &[Node],
+) -> Result<Envs, Diagnostics> {
+    let mut wanted: HashSet<Node> = HashSet::new();
+    let mut stack: Vec<Node> = targets.to_vec();
+    while let Some(n) = stack.pop() {
+        if wanted.insert(n) {
+            stack.extend(graph.dependencies(n));
+        }
+    }
+    let mut hook = Unplanned {
+        instances: Vec::new(),
+    };
+    walk_in(config, graph, inputs, &mut hook, Some(&wanted))
+}
+
+fn walk_in(
+    config: &Config,
+    graph: &ResourceGraph,
+    inputs: &Inputs,
+    hook: &mut dyn Hook,
+    wanted: Option<&HashSet<Node>>,
+) -> Result<Envs, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut envs = Envs::new(config);
     let mut failed: HashSet<Node> = HashSet::new();
+    // An unsupported type is named once, however many blocks use it, at its first use.
+    let mut unsupported: HashMap<String, usize> = HashMap::new();
 
     for &node in graph.order() {
+        if wanted.is_some_and(|w| !w.contains(&node)) {
+            continue;
+        }
         if graph.dependencies(node).any(|d| failed.contains(&d)) {
             failed.insert(node);
             continue;
@@ -195,25 +262,41 @@ pub fn walk(
                     }
                     NodeValue::Resource(shape, seen)
                 }
+                NodeValue::Data(shape, instances) => {
+                    let mut seen = Vec::with_capacity(instances.len());
+                    for mut i in instances {
+                        let addr = DataAddr(i.addr.clone());
+                        i.value = hook.data(config, node, &addr, i.value)?;
+                        seen.push(i);
+                    }
+                    NodeValue::Data(shape, seen)
+                }
                 other => other,
             };
             envs.store(config, node, value);
             Ok(())
         });
         if let Err(d) = result {
-            diags.extend(d);
+            for item in d.items {
+                if item.message.starts_with("keel does not support ") {
+                    let key = |d: &Diagnostic| d.span.as_ref().map(|s| (s.file, s.range.start));
+                    if let Some(&i) = unsupported.get(&item.message) {
+                        if key(&item) < key(&diags.items[i]) {
+                            diags.items[i] = item;
+                        }
+                        continue;
+                    }
+                    unsupported.insert(item.message.clone(), diags.items.len());
+                }
+                diags.push(item);
+            }
             failed.insert(node);
         }
     }
     if diags.has_errors() {
         return Err(diags);
     }
-    Ok(Walked {
-        outputs: envs.outputs,
-        providers: envs.providers,
-        sensitive_attrs: envs.sensitive_attrs,
-        secrets: envs.secrets.into_iter().collect(),
-    })
+    Ok(envs)
 }
 
 /// What evaluating one node produced, for every instance of its module.
@@ -227,6 +310,9 @@ pub enum NodeValue {
     /// instance in the order of [`Envs::instances`], then in key order. Give the values
     /// references should see (the hook's) to [`Envs::store`].
     Resource(Shape, Vec<InstanceValue>),
+    /// Each data source instance's evaluated arguments (`addr` holds its type and name),
+    /// in the same order; give what was read (or [`unread_data`]) to [`Envs::store`].
+    Data(Shape, Vec<InstanceValue>),
     Output(Vec<ModuleValue>),
     /// The child instances a module call has in each instance of the calling module.
     Call(Vec<Expansion>),
@@ -324,6 +410,43 @@ pub fn eval_node(
             }
             NodeValue::Resource(
                 Shape::of(res.count.is_some(), res.for_each.is_some()),
+                instances,
+            )
+        }
+        Kind::Data(i) => {
+            let data = &module.data[i];
+            let scope = config.scope(node.scope);
+            let what = format!("{}data.{}", scope.prefix(), data.key());
+            let mut instances = Vec::new();
+            for &id in ids {
+                let env = envs.env(id);
+                let reps = repeat::repetitions(
+                    &what,
+                    data.count.as_ref(),
+                    data.for_each.as_ref(),
+                    env,
+                    validating,
+                )?;
+                for rep in &reps {
+                    let addr = ResourceAddr {
+                        module: envs.modules[id].path.clone(),
+                        type_: data.type_.clone(),
+                        name: data.name.clone(),
+                        key: rep.as_ref().map(Repetition::key),
+                    };
+                    let (value, found) =
+                        data::data_config_marked(data, &DataAddr(addr.clone()), env, rep.as_ref())?;
+                    instances.push(InstanceValue {
+                        addr,
+                        module: id,
+                        value,
+                        sensitive: found.attrs,
+                        secrets: found.secrets,
+                    });
+                }
+            }
+            NodeValue::Data(
+                Shape::of(data.count.is_some(), data.for_each.is_some()),
                 instances,
             )
         }

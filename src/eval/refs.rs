@@ -16,6 +16,11 @@ pub enum Subject {
         type_: String,
         name: String,
     },
+    /// `data.TYPE.NAME`.
+    Data {
+        type_: String,
+        name: String,
+    },
     /// `module.NAME`, and the output read from it when there is one
     /// (`module.net.vpc_id`, `module.gpu["a"].ids`, `module.gpu[*].ids`).
     Module {
@@ -24,7 +29,7 @@ pub enum Subject {
     },
     /// `path.module`, `terraform.workspace`: always known, no graph edge.
     Builtin,
-    /// A root the language does not know (`foo` alone, `data.x` before data sources exist).
+    /// A root the language does not know (`foo` alone, `data.x` without a name).
     Unsupported(String),
 }
 
@@ -44,8 +49,18 @@ pub fn references(expr: &Expr) -> Vec<Reference> {
 
 /// Every reference in an expression of `file`.
 pub fn expression_references(file: FileId, expr: &Expression) -> Vec<Reference> {
+    expression_references_within(file, expr, &[])
+}
+
+/// Every reference in an expression of `file` where `bound` names are local (the
+/// iterators of the `dynamic` blocks around it), not references.
+pub fn expression_references_within(
+    file: FileId,
+    expr: &Expression,
+    bound: &[String],
+) -> Vec<Reference> {
     let mut out = Vec::new();
-    let mut bound = Vec::new();
+    let mut bound = bound.to_vec();
     walk(file, expr, &mut bound, &mut out);
     out
 }
@@ -101,7 +116,7 @@ fn walk(file: FileId, expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<
                             TraversalOperator::GetAttr(a) => Some(a.as_str()),
                             _ => None,
                         })
-                        .take(1)
+                        .take(if v.as_str() == "data" { 2 } else { 1 })
                         .collect();
                     let output = if v.as_str() == "module" {
                         module_output(&t.operators)
@@ -110,6 +125,7 @@ fn walk(file: FileId, expr: &Expression, bound: &mut Vec<String>, out: &mut Vec<
                     };
                     let last = match &output {
                         Some((_, i)) => t.operators.get(*i),
+                        None if attrs.len() == 2 => t.operators.get(1),
                         None => t.operators.first(),
                     };
                     let end = last.and_then(|o| o.span()).map(|r| r.end);
@@ -217,6 +233,19 @@ fn root_reference(
             format!("module.{n}"),
         ),
         ("local", Some(n)) => (Subject::Local(n.into()), format!("local.{n}")),
+        ("data", Some(t)) => match attrs.get(1) {
+            Some(n) => (
+                Subject::Data {
+                    type_: t.into(),
+                    name: (*n).into(),
+                },
+                format!("data.{t}.{n}"),
+            ),
+            None => (
+                Subject::Unsupported(format!("data.{t}")),
+                format!("data.{t}"),
+            ),
+        },
         ("path" | "terraform", _) => (Subject::Builtin, root.to_string()),
         ("count", Some("index")) | ("each", Some("key" | "value")) => (
             Subject::Builtin,

@@ -109,6 +109,26 @@ impl<'a> Resolver<'a> {
                     vec![]
                 }
             },
+            Subject::Data { type_, name } => match module.data_source(type_, name) {
+                Some(i) => node(Kind::Data(i)),
+                None => {
+                    let key = format!("{type_}.{name}");
+                    let mut d = Diagnostic::error(format!(
+                        "reference to undeclared data source data.{key}"
+                    ))
+                    .at(r.span.clone())
+                    .label(here);
+                    let keys: Vec<String> = module.data.iter().map(|r| r.key()).collect();
+                    d = match suggest(&key, keys.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean data.{s}?")),
+                        None => d.help(format!(
+                            "declare it with data \"{type_}\" \"{name}\" {{ ... }}"
+                        )),
+                    };
+                    diags.push(d);
+                    vec![]
+                }
+            },
             Subject::Module { name, output } => {
                 let Some(&c) = names.calls.get(name.as_str()) else {
                     let mut d =
@@ -160,7 +180,7 @@ impl<'a> Resolver<'a> {
             Subject::Builtin => vec![],
             Subject::Unsupported(text) => {
                 let help = if text.starts_with("data.") {
-                    "data sources are not supported yet"
+                    "data sources read as data.TYPE.NAME.ATTRIBUTE"
                 } else if text.starts_with("count.") {
                     "count has one attribute: count.index"
                 } else if text.starts_with("each.") {
@@ -191,7 +211,9 @@ impl<'a> Resolver<'a> {
     ) -> Vec<Node> {
         let refs = references(e);
         match refs.as_slice() {
-            [r] if matches!(r.subject, Subject::Resource { .. }) => self.resolve(scope, r, diags),
+            [r] if matches!(r.subject, Subject::Resource { .. } | Subject::Data { .. }) => {
+                self.resolve(scope, r, diags)
+            }
             [r] if matches!(r.subject, Subject::Module { .. }) => {
                 let Subject::Module { name, .. } = &r.subject else {
                     unreachable!("matched above")
@@ -213,7 +235,7 @@ impl<'a> Resolver<'a> {
             _ => {
                 diags.push(
                     Diagnostic::error(format!(
-                        "depends_on in {what} must list resources or modules, like aws_vpc.main or module.network"
+                        "depends_on in {what} must list resources, data sources or modules, like aws_vpc.main or module.network"
                     ))
                     .at(e.span()),
                 );

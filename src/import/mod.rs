@@ -1,5 +1,6 @@
 //! Import: a cloud object that keel did not create -> a state entry at an address, read
-//! through the provider (`keel import ADDR ID`, and the `import` blocks to come), and a
+//! through the provider (`keel import ADDR ID`, and `import` blocks, which planning
+//! previews with [`preview_import`] and apply makes with [`import_resource`]), and a
 //! Terraform state -> a keel state ([`terraform`]).
 //!
 //! An imported object is read with a prior holding only its id, then again with the tags
@@ -76,6 +77,19 @@ pub async fn import_resource<P: Provider>(
     Ok(entry)
 }
 
+/// What [`import_resource`] would record for object `id` at `addr`, found without
+/// changing the cloud: the object as read, with the ownership tags import would give it.
+/// Planning diffs an `import` block's object against the configuration with this.
+pub async fn preview_import<P: Provider>(
+    provider: &P,
+    addr: &ResourceAddr,
+    id: &str,
+    cx: &ImportContext,
+) -> Result<ResourceState, ImportError> {
+    let prior = Value::Map(BTreeMap::from([("id".to_string(), Value::str(id))]));
+    read_as_imported(provider, addr, prior, cx, false).await
+}
+
 /// Reads one object from `prior` (its id, and whatever else a record of it holds),
 /// settles its tags and gives it keel's ownership tags.
 pub(crate) async fn adopt<P: Provider>(
@@ -83,6 +97,18 @@ pub(crate) async fn adopt<P: Provider>(
     addr: &ResourceAddr,
     prior: Value,
     cx: &ImportContext,
+) -> Result<ResourceState, ImportError> {
+    read_as_imported(provider, addr, prior, cx, true).await
+}
+
+/// [`adopt`]; with `tag` false the ownership tags are only added to what is returned,
+/// not written to the cloud.
+async fn read_as_imported<P: Provider>(
+    provider: &P,
+    addr: &ResourceAddr,
+    prior: Value,
+    cx: &ImportContext,
+    tag: bool,
 ) -> Result<ResourceState, ImportError> {
     let Some(schema) = schema(&addr.type_) else {
         return Err(ImportError::Unsupported {
@@ -152,10 +178,14 @@ pub(crate) async fn adopt<P: Provider>(
                         .collect(),
                 ),
             );
-            value = provider
-                .update(addr, &value, &Value::Map(config))
-                .await
-                .map_err(fail)?;
+            value = if tag {
+                provider
+                    .update(addr, &value, &Value::Map(config))
+                    .await
+                    .map_err(fail)?
+            } else {
+                Value::Map(config)
+            };
         }
     }
     // Arguments the cloud does not hold (force_destroy, revoke_rules_on_delete) read back

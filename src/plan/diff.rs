@@ -80,6 +80,11 @@ fn attr_equal(a: &Attr, c: &Value, p: &Value) -> bool {
     if c.has_unknown() {
         return false;
     }
+    // false, "" and empty collections mean what null means to AWS, whichever side holds
+    // them (an argument keel passes through unset is read back as null).
+    if !c.is_null() && is_zero(c, a.ty) && is_zero(p, a.ty) {
+        return true;
+    }
     if c.is_null() {
         return match a.mode {
             // The cloud chooses when the configuration does not.
@@ -115,6 +120,10 @@ fn is_zero(v: &Value, ty: Ty) -> bool {
 /// differs inside it does (an instance's `root_block_device.encrypted`, where its
 /// `volume_size` changes in place).
 fn block_change(b: &BlockType, c: &Value, p: &Value) -> Option<bool> {
+    // Blocks a `dynamic` block generates from a for_each known only at apply.
+    if c == &Value::Unknown {
+        return Some(b.force_new);
+    }
     let empty = [];
     let cs = c.as_list().unwrap_or(&empty);
     let ps = p.as_list().unwrap_or(&empty);

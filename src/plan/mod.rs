@@ -1,6 +1,9 @@
 //! Plan: ResourceGraph + State -> [`Plan`], the ordered changes that bring the cloud to
 //! what the configuration asks for, each with its action, attribute diffs and the reason a
-//! replacement is needed. Planning reads state and calls no provider write method.
+//! replacement is needed. Planning reads state and calls no provider write method: data
+//! sources are read through the provider's read path ([`data`]), `moved` blocks were
+//! applied to the state it is given ([`moves`]), and `import` blocks' objects are diffed
+//! as previewed ([`imports`]).
 //!
 //! The plan is the schedule apply follows: [`Plan::steps`] lists every provider call, what
 //! each waits for and how rollback undoes it (see [`schedule`]). A replacement creates the
@@ -8,14 +11,19 @@
 //! once ([`crate::providers::identity`]) or `create_before_destroy = false` says
 //! otherwise; a delete-first replacement is irreversible, and plan output says so.
 
+pub mod data;
 mod deps;
 mod diff;
+pub mod imports;
+pub mod moves;
 mod schedule;
 
+pub use data::{BlockingReader, DataRead, DataReader, Deferred, NoReader};
 pub use diff::{AttrChange, diff, is_ignored};
+pub use imports::{ImportTarget, Importing};
 pub use schedule::{Step, StepKind, Undo};
 
-use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::addr::{DataAddr, ProviderAddr, ResourceAddr};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::{self, Hook, Inputs, computed_value};
@@ -103,7 +111,7 @@ impl Change {
 }
 
 /// The whole plan.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub stack: String,
     /// The state it was made against.
@@ -133,6 +141,16 @@ pub struct Plan {
     /// Not saved with a plan: `keel apply PLANFILE` checks the saved plan again.
     #[serde(skip)]
     pub guard: Option<crate::guard::Report>,
+    /// Every data source instance, read now or (`deferred`) during apply, in walk order.
+    pub data_reads: Vec<DataRead>,
+    /// What `moved` blocks moved in state before planning: (from, to) per instance. The
+    /// state the plan was made against holds them at `to`; apply records that.
+    pub moved: Vec<(ResourceAddr, ResourceAddr)>,
+    /// Objects `import` blocks bring under keel: apply imports each before its change.
+    pub imports: Vec<Importing>,
+    /// Things the plan could not do but went on without (moves whose destination state
+    /// already holds), as sentences.
+    pub warnings: Vec<String>,
 }
 
 /// Counts with a replacement counted once, as a replacement (PR comments and JSON).
@@ -142,6 +160,8 @@ pub struct Summary {
     pub change: usize,
     pub replace: usize,
     pub destroy: usize,
+    /// Objects brought under keel by `import` blocks.
+    pub import: usize,
 }
 
 /// Counts for the summary line.
@@ -184,35 +204,71 @@ impl Plan {
             change: c.change,
             replace,
             destroy: c.destroy - replace,
+            import: self.imports.len(),
         }
     }
 
-    /// The changes that do something, by address: the order reports list them in.
+    /// The changes that do something, by address: the order reports list them in. A
+    /// resource that only moved, or is only imported, is listed too.
     pub fn changed_sorted(&self) -> Vec<&Change> {
         let mut changed: Vec<&Change> = self
             .changes
             .iter()
-            .filter(|c| c.action != Action::NoOp)
+            .filter(|c| {
+                c.action != Action::NoOp
+                    || self.moved_from(&c.addr).is_some()
+                    || self.importing(&c.addr).is_some()
+            })
             .collect();
         changed.sort_by(|a, b| a.addr.cmp(&b.addr));
         changed
     }
 
+    /// Whether applying would do anything: a change, a move to record, an import.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
+            || !self.moved.is_empty()
+            || !self.imports.is_empty()
+    }
+
+    /// Where a `moved` block moved `addr` from, when it did.
+    pub fn moved_from(&self, addr: &ResourceAddr) -> Option<&ResourceAddr> {
+        self.moved.iter().find(|(_, to)| to == addr).map(|(f, _)| f)
+    }
+
+    /// The `import` block that brings `addr` under keel, when one does.
+    pub fn importing(&self, addr: &ResourceAddr) -> Option<&Importing> {
+        self.imports.iter().find(|i| &i.addr == addr)
     }
 
     pub fn change(&self, addr: &ResourceAddr) -> Option<&Change> {
         self.changes.iter().find(|c| &c.addr == addr)
     }
+
+    /// The data sources read during apply, by address.
+    pub fn deferred_reads(&self) -> Vec<&DataRead> {
+        let mut reads: Vec<&DataRead> = self
+            .data_reads
+            .iter()
+            .filter(|r| r.deferred.is_some())
+            .collect();
+        reads.sort_by(|a, b| a.addr.cmp(&b.addr));
+        reads
+    }
 }
 
-/// The hook that decides, resource by resource, what changes.
+/// The hook that decides, resource by resource, what changes, and reads data sources.
 struct Planner<'a> {
     state: &'a State,
+    graph: &'a ResourceGraph,
     deps: Dependencies<'a>,
     changes: Vec<Change>,
     diags: Diagnostics,
+    reader: &'a mut dyn DataReader,
+    reads: Vec<DataRead>,
+    /// Resource nodes with an instance that changes, and data nodes read during apply:
+    /// a data source whose `depends_on` names one of them waits for apply.
+    pending: HashSet<Node>,
 }
 
 impl Hook for Planner<'_> {
@@ -262,6 +318,9 @@ impl Hook for Planner<'_> {
                 }
             }
         };
+        if action != Action::NoOp {
+            self.pending.insert(node);
+        }
         if action.is_replace() && resource.lifecycle.prevent_destroy {
             self.diags.push(
                 Diagnostic::error(format!(
@@ -290,10 +349,65 @@ impl Hook for Planner<'_> {
         });
         Ok(seen)
     }
+
+    fn data(
+        &mut self,
+        config: &Config,
+        node: Node,
+        addr: &DataAddr,
+        args: Value,
+    ) -> Result<Value, Diagnostics> {
+        let (data, provider) = node.data_in(config).expect("a data node");
+        let deferred = if args.has_unknown() {
+            Some(Deferred::ConfigUnknown)
+        } else if self
+            .graph
+            .data_depends_on(node)
+            .iter()
+            .any(|d| self.pending.contains(d))
+        {
+            Some(Deferred::DependencyPending)
+        } else {
+            None
+        };
+        let value = match deferred {
+            Some(_) => {
+                self.pending.insert(node);
+                eval::unread_data(&data.type_, &args)
+            }
+            None => self
+                .reader
+                .read(provider, &data.type_, &args)
+                .map_err(|e| {
+                    Diagnostic::error(format!("reading {addr} failed: {e}"))
+                        .at(data.span.clone())
+                        .help("check the data source's arguments; nothing was changed")
+                })?,
+        };
+        self.reads.push(DataRead {
+            addr: addr.clone(),
+            provider: provider.clone(),
+            config: args,
+            value: value.clone(),
+            deferred,
+        });
+        Ok(value)
+    }
 }
 
-/// ResourceGraph + State -> Plan. With `destroy`, every resource in state is deleted and
-/// the configuration is not evaluated.
+/// What a plan needs besides configuration and state: a way to read data sources, what
+/// `moved` blocks already did to the state ([`moves::apply_moves`]), and the objects
+/// `import` blocks bring in, read without changing them.
+pub struct Prepared<'a> {
+    pub reader: &'a mut dyn DataReader,
+    pub moves: moves::Outcome,
+    /// Each import block's target and the record importing it would make.
+    pub imports: Vec<(ImportTarget, crate::state::ResourceState)>,
+}
+
+/// ResourceGraph + State -> Plan, with no provider to read data sources through (a
+/// stack that reads one fails to plan; see [`plan_with`]). With `destroy`, every
+/// resource in state is deleted and the configuration is not evaluated.
 pub fn plan(
     config: &Config,
     graph: &ResourceGraph,
@@ -301,20 +415,85 @@ pub fn plan(
     state: &State,
     destroy: bool,
 ) -> Result<Plan, Diagnostics> {
+    let prepared = Prepared {
+        reader: &mut NoReader,
+        moves: moves::Outcome::default(),
+        imports: Vec::new(),
+    };
+    plan_with(config, graph, inputs, state, destroy, prepared)
+}
+
+/// ResourceGraph + State -> Plan, reading data sources through the reader as the walk
+/// reaches them and diffing imported objects as if state held them. With `destroy`,
+/// every resource in state is deleted and the configuration is not evaluated (nor any
+/// data source read, nor anything imported).
+pub fn plan_with(
+    config: &Config,
+    graph: &ResourceGraph,
+    inputs: &Inputs,
+    state: &State,
+    destroy: bool,
+    prepared: Prepared<'_>,
+) -> Result<Plan, Diagnostics> {
+    let Prepared {
+        reader,
+        moves,
+        imports,
+    } = prepared;
+    let imports: Vec<(ImportTarget, crate::state::ResourceState)> = if destroy {
+        Vec::new()
+    } else {
+        imports
+            .into_iter()
+            .filter(|(t, _)| !state.resources.contains_key(&t.addr))
+            .collect()
+    };
+    let with_imports;
+    let state = if imports.is_empty() {
+        state
+    } else {
+        let mut s = state.clone();
+        for (t, entry) in &imports {
+            s.resources.insert(t.addr.clone(), entry.clone());
+        }
+        with_imports = s;
+        &with_imports
+    };
     let mut changes = Vec::new();
     let mut outputs = BTreeMap::new();
     let mut marked = BTreeMap::new();
     let mut secrets = Vec::new();
+    let mut data_reads = Vec::new();
     if !destroy {
         let mut planner = Planner {
             state,
+            graph,
             deps: Dependencies::new(config, graph, state),
             changes: Vec::new(),
             diags: Diagnostics::default(),
+            reader,
+            reads: Vec::new(),
+            pending: HashSet::new(),
         };
         let walked = eval::walk(config, graph, inputs, &mut planner)?;
         planner.diags.into_result()?;
+        let declared: Vec<&ResourceAddr> = planner.changes.iter().map(|c| &c.addr).collect();
+        let mut diags = moves::check_declared(config, &declared);
+        for (t, _) in &imports {
+            if !declared.contains(&&t.addr) {
+                diags.push(
+                    Diagnostic::error(format!(
+                        "Configuration for import target does not exist: the configuration declares no instance {}",
+                        t.addr
+                    ))
+                    .at(t.span.clone())
+                    .help("check the resource's count or for_each: the instance to import into must be one the configuration plans"),
+                );
+            }
+        }
+        diags.into_result()?;
         changes = planner.changes;
+        data_reads = planner.reads;
         outputs = walked.outputs;
         marked = walked.sensitive_attrs;
         secrets = walked.secrets;
@@ -420,6 +599,17 @@ pub fn plan(
         sensitive_attrs,
         secrets,
         guard: None,
+        data_reads,
+        moved: if destroy { Vec::new() } else { moves.moved },
+        imports: imports
+            .into_iter()
+            .map(|(t, _)| Importing {
+                addr: t.addr,
+                id: t.id,
+                provider: t.provider,
+            })
+            .collect(),
+        warnings: moves.blocked,
     })
 }
 
@@ -450,6 +640,9 @@ fn reverse_dependency_order(changes: Vec<Change>) -> Vec<Change> {
         .map(|i| slots[i].take().expect("each index once"))
         .collect()
 }
+
+#[cfg(test)]
+mod data_tests;
 
 #[cfg(test)]
 mod tests {

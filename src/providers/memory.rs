@@ -136,4 +136,25 @@ impl Provider for MemoryProvider {
             .cloned()
             .collect())
     }
+
+    /// Every result made up as `RESULT-N`, `id` as `TYPE-N`.
+    async fn read_data(&self, type_: &str, config: &Value) -> Result<Value, ProviderError> {
+        // A read path: recorded, never counted among the mutating calls.
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("read_data {type_}"));
+        let n = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let mut attrs = config.as_map().cloned().unwrap_or_default();
+        if let Some(s) = super::data_schema(type_) {
+            for r in s.results {
+                let v = attrs.entry(r.to_string()).or_insert(Value::Null);
+                if v.is_null() {
+                    *v = Value::str(format!("{r}-{n}"));
+                }
+            }
+        }
+        attrs.insert("id".into(), Value::str(format!("{type_}-{n}")));
+        Ok(Value::Map(attrs))
+    }
 }

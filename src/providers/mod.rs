@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
-pub use schema::ResourceSchema;
+pub use schema::{DataSchema, ResourceSchema};
 
 /// A failed cloud call, with the cloud's own error code when it gave one.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +136,23 @@ pub trait Provider: Send + Sync {
     fn retries(&self) -> u64 {
         0
     }
+
+    /// Reads a data source: `config` is its evaluated arguments, every value known; the
+    /// answer is the arguments with the results filled in (and `id`). A read path only:
+    /// it never changes the cloud, and nothing of it goes into state's resources.
+    fn read_data(
+        &self,
+        type_: &str,
+        config: &Value,
+    ) -> impl Future<Output = Result<Value, ProviderError>> + Send {
+        let _ = config;
+        let type_ = type_.to_string();
+        async move {
+            Err(ProviderError::new(format!(
+                "this provider cannot read data source {type_}"
+            )))
+        }
+    }
 }
 
 /// A stack's provider configurations by address (`aws`, `aws.west`), each its own client
@@ -200,4 +217,14 @@ pub fn schema(type_: &str) -> Option<&'static ResourceSchema> {
 /// Every resource type keel supports, for error messages.
 pub fn supported_types() -> Vec<&'static str> {
     aws::schemas().map(|s| s.type_name).collect()
+}
+
+/// The schema of a supported data source type.
+pub fn data_schema(type_: &str) -> Option<&'static DataSchema> {
+    aws::data_schemas().find(|s| s.type_name == type_)
+}
+
+/// Every data source type keel can read, for error messages.
+pub fn supported_data_types() -> Vec<&'static str> {
+    aws::data_schemas().map(|s| s.type_name).collect()
 }

@@ -114,6 +114,13 @@ impl Attr {
             volatile: false,
         }
     }
+    /// A Terraform argument keel does not manage yet. Modules pass such arguments
+    /// through from variables that default to null, false or empty, so those values are
+    /// accepted (and mean what leaving it out means); any other value is an error at the
+    /// argument, saying so.
+    pub const fn unmanaged(name: &'static str, ty: Ty) -> Attr {
+        Attr::optional(name, ty).check(must_be_unset)
+    }
     pub const fn force_new(mut self) -> Attr {
         self.force_new = true;
         self
@@ -195,6 +202,36 @@ impl ResourceSchema {
     pub fn forces_new(&self, name: &str) -> bool {
         self.attr(name).map(|a| a.force_new).unwrap_or(false)
             || self.block(name).map(|b| b.force_new).unwrap_or(false)
+    }
+}
+
+/// The schema of one data source type: the arguments a read takes (checked and
+/// converted like a resource's) and the names of the results it produces.
+#[derive(Debug, Clone, Copy)]
+pub struct DataSchema {
+    pub type_name: &'static str,
+    pub args: &'static [Attr],
+    pub blocks: &'static [BlockType],
+    /// What a read computes besides `id`; unknown until the read is made.
+    pub results: &'static [&'static str],
+}
+
+/// For [`Attr::unmanaged`]: only the values that mean "not set".
+fn must_be_unset(v: &Value) -> Result<(), String> {
+    let unset = match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    };
+    if unset {
+        Ok(())
+    } else {
+        Err(format!(
+            "keel does not manage this argument yet, so it must be left unset (null), not {}",
+            v.to_hcl()
+        ))
     }
 }
 

@@ -14,20 +14,22 @@ use std::fmt::Write;
 pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     let mut out = String::new();
     let changed = plan.changed_sorted();
-    if changed.is_empty() {
+    let reads = plan.deferred_reads();
+    if changed.is_empty() && reads.is_empty() {
         out.push_str("No changes. Your infrastructure matches the configuration.\n");
         if !plan.output_changes.is_empty() {
             out.push('\n');
             output_lines(&mut out, plan, redact);
             out.push_str("\nApplying will record the new output values; no resource changes.\n");
         }
+        warning_lines(&mut out, plan);
         if let Some(g) = &plan.guard {
             out.push_str(&super::guard::human(g, redact));
         }
         return out;
     }
     out.push_str("keel will perform the following actions:\n\n");
-    let symbols: Vec<(&str, &str)> = [
+    let mut symbols: Vec<(&str, &str)> = [
         (Action::Create, "create"),
         (Action::Update, "update in-place"),
         (
@@ -44,19 +46,33 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
     .filter(|(a, _)| changed.iter().any(|c| c.action == *a))
     .map(|(a, t)| (a.symbol(), t))
     .collect();
-    out.push_str("Resource actions are indicated with the following symbols:\n");
-    for (s, t) in symbols {
-        let _ = writeln!(out, "{s:>5} {t}");
+    if !reads.is_empty() {
+        symbols.push(("<=", "read (data resources)"));
     }
-    out.push('\n');
+    if !symbols.is_empty() {
+        out.push_str("Resource actions are indicated with the following symbols:\n");
+        for (s, t) in symbols {
+            let _ = writeln!(out, "{s:>5} {t}");
+        }
+        out.push('\n');
+    }
+    for r in &reads {
+        deferred_read(&mut out, r, redact);
+        out.push('\n');
+    }
     for c in &changed {
-        change(&mut out, &super::masked(plan, c), redact);
+        change(&mut out, plan, &super::masked(plan, c), redact);
         out.push('\n');
     }
     let counts = plan.counts();
+    let imports = if plan.imports.is_empty() {
+        String::new()
+    } else {
+        format!("{} to import, ", plan.imports.len())
+    };
     let _ = writeln!(
         out,
-        "Plan: {} to add, {} to change, {} to destroy.",
+        "Plan: {imports}{} to add, {} to change, {} to destroy.",
         counts.add, counts.change, counts.destroy
     );
     let irreversible: Vec<String> = changed
@@ -76,10 +92,41 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> String {
         out.push('\n');
         output_lines(&mut out, plan, redact);
     }
+    warning_lines(&mut out, plan);
     if let Some(g) = &plan.guard {
         out.push_str(&super::guard::human(g, redact));
     }
     out
+}
+
+/// Moves the plan could not make, as Terraform warns of them.
+fn warning_lines(out: &mut String, plan: &Plan) {
+    if plan.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nWarning: Unresolved resource instance address changes\n"
+    );
+    for w in &plan.warnings {
+        let _ = writeln!(out, "  - {w}");
+    }
+}
+
+/// `<= data "TYPE" "NAME" { ... }`: a data source read during apply, and why.
+fn deferred_read(out: &mut String, r: &crate::plan::DataRead, redact: &Redactor) {
+    let _ = writeln!(out, "  # {} will be read during apply", r.addr);
+    if let Some(why) = r.deferred {
+        let _ = writeln!(out, "  # ({})", why.note());
+    }
+    let _ = writeln!(
+        out,
+        " <= data \"{}\" \"{}\" {{",
+        r.addr.0.type_, r.addr.0.name
+    );
+    let map = r.value.as_map().cloned().unwrap_or_default();
+    object_lines(out, &map, "+", 6, redact, &[]);
+    let _ = writeln!(out, "    }}");
 }
 
 /// "Changes to Outputs:" with `+`, `~` and `-` lines.
@@ -107,7 +154,17 @@ fn output_lines(out: &mut String, plan: &Plan, redact: &Redactor) {
     }
 }
 
-fn header(c: &Change) -> String {
+fn header(plan: &Plan, c: &Change) -> String {
+    let moved = plan.moved_from(&c.addr);
+    let imported = plan.importing(&c.addr);
+    if c.action == Action::NoOp {
+        if let Some(from) = moved {
+            return format!("  # {from} has moved to {}", c.addr);
+        }
+        if imported.is_some() {
+            return format!("  # {} will be imported", c.addr);
+        }
+    }
     let what = match c.action {
         Action::Create => "will be created".to_string(),
         Action::Update => "will be updated in-place".to_string(),
@@ -118,11 +175,18 @@ fn header(c: &Change) -> String {
         Action::Delete => "will be destroyed (irreversible)".to_string(),
         Action::NoOp => "is unchanged".to_string(),
     };
-    format!("  # {} {what}", c.addr)
+    let mut line = format!("  # {} {what}", c.addr);
+    if let Some(from) = moved {
+        line.push_str(&format!("\n  # (moved from {from})"));
+    }
+    if let Some(i) = imported {
+        line.push_str(&format!("\n  # (imported from {})", quote(&i.id)));
+    }
+    line
 }
 
-fn change(out: &mut String, c: &Change, redact: &Redactor) {
-    let _ = writeln!(out, "{}", header(c));
+fn change(out: &mut String, plan: &Plan, c: &Change, redact: &Redactor) {
+    let _ = writeln!(out, "{}", header(plan, c));
     let sym = c.action.symbol();
     let name_part = format!("\"{}\" \"{}\"", c.addr.type_, c.addr.name);
     let _ = writeln!(out, "{sym:>3} resource {name_part} {{");
@@ -150,7 +214,22 @@ fn change(out: &mut String, c: &Change, redact: &Redactor) {
         Action::Update | Action::DeleteThenCreate | Action::CreateThenDelete => {
             changed_lines(out, c, redact);
         }
-        Action::NoOp => {}
+        Action::NoOp => {
+            let id = c.after.get("id");
+            let _ = writeln!(out, "        id = {}", redact.value(id));
+            let hidden = c
+                .after
+                .as_map()
+                .map(|m| m.values().filter(|v| !v.is_null()).count())
+                .unwrap_or(1);
+            if hidden > 1 {
+                let _ = writeln!(
+                    out,
+                    "        # ({} unchanged attributes hidden)",
+                    hidden - 1
+                );
+            }
+        }
     }
     let _ = writeln!(out, "    }}");
 }

@@ -6,9 +6,11 @@
 //! | `format_version` | `"keel-plan/1"`; a reader refuses versions it does not know |
 //! | `stack`, `state.lineage`, `state.serial` | the state the plan was made against |
 //! | `destroy` | a `keel plan -destroy` plan |
-//! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`) |
+//! | `summary` | counts: `add`, `change`, `replace`, `destroy` (a replacement counts once, as `replace`), `import` |
 //! | `irreversible` | addresses whose step deletes an existing object |
-//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on` |
+//! | `resource_changes[]` | `address`, `module` (the module instance, `module.net["a"]`, or null), `provider` (`aws`, `aws.west`), `type`, `name`, `index`, `action` (`create`, `update`, `replace`, `delete`, `no-op`), `replace_order` (`delete-first` / `create-first`), `irreversible`, `replace_paths`, `before`, `after`, `after_unknown` (top-level attributes known only after apply), `attributes[]` (`name`, `before`, `after`, `after_unknown`, `forces_replacement`, `sensitive`), `sensitive_attributes` (top-level attributes whose values are hidden), `depends_on`, `previous_address` (where a `moved` block moved it from, or null), `importing` (`{"id": ...}` when an `import` block brings it in, or null) |
+//! | `data_reads[]` | data sources read during apply: `address`, `module`, `provider`, `type`, `name`, `index`, `reason` (`config_unknown`, `dependency_pending`), `config`, `after_unknown` (results known only then) |
+//! | `warnings` | moves the plan could not make, as sentences |
 //! | `output_changes` | by name: `action`, `before`, `after`, `after_unknown`, `sensitive` |
 //! | `cost` | null when not estimated; else `currency` (`"USD"`), `region`, `prices_date`, `prices_source`, `prices_file` (a user's overrides, or null), `hours_per_month` (730), `spot_discount`, `before` and `after` (`hourly`, `monthly`, `estimate`: includes spot estimates, `unpriced`: resources without a price, left out), `delta_monthly`, `budget_monthly` (or null), `by_tag` (monthly spend after the plan by the values of each required cost-allocation tag: `{"experiment": {"llama-ft-7": 40179.2, "(untagged)": 32.85}}`), `resources[]` (`address`, `action`, `before` / `after`: null, or `what`, `hourly`, `monthly`, `estimate`, and `price_unknown` with the reason when there is no price), `notes[]` |
 //! | `policy` | null when not checked; else `blocked` (a deny no waiver covers, or the budget: plan and apply exit 1), `counts` (`deny`, `warn`, `waived`), `findings[]` (`rule`, `severity` (`deny` / `warn`), `status` (`deny`, `warn` or `waived`), `address` (null for the budget), `location` (`file`, `line`, `column`, or null), `message`, `fix`, `waiver_reason`), `unused_waivers[]`, `notes[]` (what the rules could not see) |
@@ -41,7 +43,23 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
     let changes: Vec<Json> = plan
         .changes
         .iter()
-        .map(|c| change(&super::masked(plan, c), super::marks(plan, c), redact))
+        .map(|c| {
+            let mut doc = change(&super::masked(plan, c), super::marks(plan, c), redact);
+            doc["previous_address"] = plan
+                .moved_from(&c.addr)
+                .map(|a| json!(a.to_string()))
+                .unwrap_or(Json::Null);
+            doc["importing"] = plan
+                .importing(&c.addr)
+                .map(|i| json!({ "id": i.id }))
+                .unwrap_or(Json::Null);
+            doc
+        })
+        .collect();
+    let reads: Vec<Json> = plan
+        .deferred_reads()
+        .iter()
+        .map(|r| read(r, redact))
         .collect();
     let outputs: serde_json::Map<String, Json> = plan
         .output_changes
@@ -82,12 +100,51 @@ pub fn plan(plan: &Plan, redact: &Redactor) -> Json {
             "change": summary.change,
             "replace": summary.replace,
             "destroy": summary.destroy,
+            "import": summary.import,
         },
         "irreversible": plan.changes.iter().filter(|c| c.action.is_irreversible()).map(|c| c.addr.to_string()).collect::<Vec<_>>(),
         "resource_changes": changes,
         "output_changes": outputs,
         "cost": plan.guard.as_ref().map(super::guard::cost_json),
         "policy": plan.guard.as_ref().map(|g| super::guard::policy_json(g, redact)),
+        "data_reads": reads,
+        "warnings": plan.warnings,
+    })
+}
+
+/// A data source read during apply.
+fn read(r: &crate::plan::DataRead, redact: &Redactor) -> Json {
+    let a = &r.addr.0;
+    let module = crate::addr::module_path(&a.module);
+    let index = match &a.key {
+        None => Json::Null,
+        Some(crate::addr::InstanceKey::Int(i)) => json!(i),
+        Some(crate::addr::InstanceKey::Str(s)) => json!(s),
+    };
+    let after_unknown: Vec<String> = r
+        .value
+        .as_map()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| v.has_unknown())
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "address": r.addr.to_string(),
+        "module": if module.is_empty() { Json::Null } else { json!(module) },
+        "provider": r.provider.to_string(),
+        "type": a.type_,
+        "name": a.name,
+        "index": index,
+        "reason": match r.deferred {
+            Some(crate::plan::Deferred::ConfigUnknown) => "config_unknown",
+            Some(crate::plan::Deferred::DependencyPending) => "dependency_pending",
+            None => "none",
+        },
+        "config": redact.json(&r.config),
+        "after_unknown": after_unknown,
     })
 }
 

@@ -61,16 +61,22 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
     let summary = plan.summary();
     let mut s = String::new();
     let changed = plan.changed_sorted();
-    if changed.is_empty() {
+    let reads = plan.deferred_reads();
+    if changed.is_empty() && reads.is_empty() {
         let _ = writeln!(s, "### `{}`: no changes\n", plan.stack);
         if let Some(g) = &plan.guard {
             s.push_str(&super::guard::markdown(g, redact));
         }
         return (s, Vec::new());
     }
+    let imports = if summary.import > 0 {
+        format!("{} to import, ", summary.import)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "### `{}`: {} to add, {} to change, {} to replace, {} to destroy\n",
+        "### `{}`: {imports}{} to add, {} to change, {} to replace, {} to destroy\n",
         plan.stack, summary.add, summary.change, summary.replace, summary.destroy
     );
     let irreversible: Vec<&&Change> = changed
@@ -98,15 +104,61 @@ fn stack(plan: &Plan, redact: &Redactor) -> (String, Vec<String>) {
         s.push_str(&super::guard::markdown(g, redact));
     }
     let _ = writeln!(s, "| action | resource |\n|---|---|");
+    for r in &reads {
+        let _ = writeln!(s, "| read during apply | `{}` |", r.addr);
+    }
     for c in &changed {
-        let _ = writeln!(s, "| {} | `{}` |", label(c.action), c.addr);
+        let _ = writeln!(s, "| {} | `{}` |", row_label(plan, c), c.addr);
     }
     s.push('\n');
-    let details = changed
-        .iter()
-        .map(|c| detail(&super::masked(plan, c), super::marks(plan, c), redact))
-        .collect();
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(
+            s,
+            "> [!WARNING]\n> **Unresolved resource instance address changes**"
+        );
+        for w in &plan.warnings {
+            let _ = writeln!(s, "> - {w}");
+        }
+        s.push('\n');
+    }
+    let mut details: Vec<String> = reads.iter().map(|r| read_detail(r, redact)).collect();
+    details.extend(
+        changed
+            .iter()
+            .map(|c| detail(plan, &super::masked(plan, c), super::marks(plan, c), redact)),
+    );
     (s, details)
+}
+
+/// The action column: the action, and a move or import that comes with it.
+fn row_label(plan: &Plan, c: &Change) -> String {
+    let moved = plan.moved_from(&c.addr);
+    let imported = plan.importing(&c.addr);
+    match (c.action, moved, imported) {
+        (Action::NoOp, Some(from), _) => format!("move (from `{from}`)"),
+        (Action::NoOp, None, Some(_)) => "import".to_string(),
+        (a, Some(from), _) => format!("{} (moved from `{from}`)", label(a)),
+        (a, None, Some(_)) => format!("import, then {}", label(a)),
+        (a, None, None) => label(a).to_string(),
+    }
+}
+
+/// A data source read during apply: why, and what it is read with.
+fn read_detail(r: &crate::plan::DataRead, redact: &Redactor) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<details><summary><code>{}</code>: read during apply</summary>\n\n```diff",
+        r.addr
+    );
+    if let Some(why) = r.deferred {
+        let _ = writeln!(out, "# {}", why.note());
+    }
+    for (path, v) in flatten(&r.value) {
+        let _ = writeln!(out, "+ {path} = {}", redact.value(&v));
+    }
+    out.push_str("```\n\n</details>\n\n");
+    out
 }
 
 fn code_list(items: &[&str]) -> String {
@@ -129,6 +181,7 @@ fn label(a: Action) -> &'static str {
 }
 
 fn detail(
+    plan: &Plan,
     c: &Change,
     marks: Option<&std::collections::BTreeSet<String>>,
     redact: &Redactor,
@@ -138,9 +191,16 @@ fn detail(
         out,
         "<details><summary><code>{}</code>: {}</summary>\n\n```diff",
         c.addr,
-        label(c.action).replace("**", "")
+        row_label(plan, c).replace("**", "").replace('`', "")
     );
+    if let Some(from) = plan.moved_from(&c.addr) {
+        let _ = writeln!(out, "# moved from {from}");
+    }
+    if let Some(i) = plan.importing(&c.addr) {
+        let _ = writeln!(out, "# imported from id {}", crate::value::quote(&i.id));
+    }
     match c.action {
+        Action::NoOp => {}
         Action::Create => {
             for (path, v) in flatten(&c.after) {
                 let _ = writeln!(out, "+ {path} = {}", redact.value(&v));

@@ -59,6 +59,10 @@ pub fn line(event: &Event) -> String {
         Event::Parallelism { limit, retries } => format!(
             "The cloud asked for {retries} retries so far; now at most {limit} calls at once."
         ),
+        Event::DataReading { addr } => format!("{addr}: Reading..."),
+        Event::DataRead { addr, elapsed: e, id } => {
+            format!("{addr}: Read complete after {} [id={id}]", elapsed(*e))
+        }
         Event::Interrupted { presses: 1 } => "\nInterrupt received: nothing new starts; once the calls in flight return, the apply rolls back. Press Ctrl-C again to stop without rolling back (the rollback then stays pending).".to_string(),
         Event::Interrupted { .. } => "\nSecond interrupt: stopping once the calls in flight return. The rollback stays pending: run keel rollback to finish it.".to_string(),
     }
@@ -159,6 +163,12 @@ pub fn json_event(event: &Event) -> serde_json::Value {
         Event::Parallelism { limit, retries } => {
             json!({ "type": "parallelism", "limit": limit, "retries": retries })
         }
+        Event::DataReading { addr } => {
+            json!({ "type": "data_reading", "address": addr.to_string() })
+        }
+        Event::DataRead { addr, elapsed, id } => json!({
+            "type": "data_read", "address": addr.to_string(), "elapsed_ms": ms(elapsed), "id": id,
+        }),
         Event::Interrupted { presses } => json!({ "type": "interrupted", "presses": presses }),
     }
 }

@@ -205,7 +205,7 @@ pub(super) fn every_action() -> Plan {
         ]),
         output_changes: BTreeMap::from([("vpc_id".to_string(), (None, Value::Unknown))]),
         secrets: vec![],
-        guard: None,
+        ..Plan::default()
     }
 }
 

@@ -6,6 +6,8 @@ mod moto;
 
 mod apply;
 mod compute;
+mod corpus;
+mod data_sources;
 mod drift;
 mod encrypted_bucket;
 mod errors;
@@ -18,6 +20,7 @@ mod kms;
 mod module_language;
 mod modules;
 mod network;
+mod refactor;
 mod refresh;
 mod repetition;
 mod report;

@@ -275,7 +275,18 @@ pub fn call(name: &str, mut args: Vec<Value>, expand: bool) -> R {
             _ => return Err("the argument before ... must be a list".into()),
         }
     }
-    if name != "length" && args.iter().any(Value::has_unknown) {
+    // Functions that only rearrange collections know their result while the collections
+    // themselves are known, whatever values are still unknown inside them (the keys of a
+    // map whose values are not known yet are known): as Terraform's do.
+    const SHAPE_ONLY: &[&str] = &[
+        "length", "keys", "values", "merge", "concat", "element", "lookup", "slice", "reverse",
+    ];
+    let unknown = if SHAPE_ONLY.contains(&name) {
+        args.iter().any(|a| a == &Value::Unknown)
+    } else {
+        args.iter().any(Value::has_unknown)
+    };
+    if unknown {
         return Ok(Value::Unknown);
     }
     type Family = (&'static [&'static str], fn(&str, Vec<Value>) -> R);
@@ -357,6 +368,39 @@ mod tests {
             Ok(Value::Unknown)
         );
         assert_eq!(call("length", &[l(&[Value::Unknown])]), Ok(n(1.0)));
+    }
+
+    #[test]
+    fn rearranging_collections_keeps_what_is_known() {
+        let m = |pairs: &[(&str, Value)]| {
+            Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
+        };
+        // A KMS key's ARN is unknown until apply; the map's keys are not.
+        let sse = m(&[("rule", m(&[("kms_master_key_id", Value::Unknown)]))]);
+        assert_eq!(call("keys", &[sse.clone()]), Ok(l(&[s("rule")])));
+        assert_eq!(call("length", &[sse.clone()]), Ok(n(1.0)));
+        let merged = call("merge", &[sse.clone(), m(&[("b", s("x"))])]).unwrap();
+        assert_eq!(merged.get("b"), &s("x"));
+        assert_eq!(merged.get("rule").get("kms_master_key_id"), &Value::Unknown);
+        assert_eq!(
+            call("element", &[l(&[s("a"), Value::Unknown]), n(0.0)]),
+            Ok(s("a"))
+        );
+        assert_eq!(
+            call("concat", &[l(&[Value::Unknown]), l(&[s("b")])]),
+            Ok(l(&[Value::Unknown, s("b")]))
+        );
+        // A collection that is itself unknown, or a function that needs every value.
+        assert_eq!(call("keys", &[Value::Unknown]), Ok(Value::Unknown));
+        assert_eq!(
+            call("contains", &[l(&[Value::Unknown]), s("a")]),
+            Ok(Value::Unknown)
+        );
     }
 
     #[test]

@@ -392,6 +392,12 @@ pub async fn create_subnet(ec2: &Client, config: &Value) -> Result<Value> {
         .vpc_id(config.get("vpc_id").as_str().unwrap_or_default())
         .cidr_block(config.get("cidr_block").as_str().unwrap_or_default())
         .set_availability_zone(config.get("availability_zone").as_str().map(str::to_string))
+        .set_availability_zone_id(
+            config
+                .get("availability_zone_id")
+                .as_str()
+                .map(str::to_string),
+        )
         .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
         .send()
         .await
@@ -525,6 +531,15 @@ pub static AWS_VPC: ResourceSchema = ResourceSchema {
             .default(Default::Str("default")),
         Attr::optional("enable_dns_support", Ty::Bool).default(Default::Bool(true)),
         Attr::optional("enable_dns_hostnames", Ty::Bool).default(Default::Bool(false)),
+        // IPv6 and IPAM: accepted only unset, as modules pass them through.
+        Attr::unmanaged("assign_generated_ipv6_cidr_block", Ty::Bool),
+        Attr::unmanaged("enable_network_address_usage_metrics", Ty::Bool),
+        Attr::unmanaged("ipv4_ipam_pool_id", Ty::String),
+        Attr::unmanaged("ipv4_netmask_length", Ty::Number),
+        Attr::unmanaged("ipv6_cidr_block", Ty::String),
+        Attr::unmanaged("ipv6_cidr_block_network_border_group", Ty::String),
+        Attr::unmanaged("ipv6_ipam_pool_id", Ty::String),
+        Attr::unmanaged("ipv6_netmask_length", Ty::Number),
         TAGS,
         TAGS_ALL,
         Attr::computed("id", Ty::String),
@@ -545,13 +560,26 @@ pub static AWS_SUBNET: ResourceSchema = ResourceSchema {
         Attr::required("vpc_id", Ty::String).force_new(),
         Attr::required("cidr_block", Ty::String).force_new(),
         Attr::optional_computed("availability_zone", Ty::String).force_new(),
+        Attr::optional_computed("availability_zone_id", Ty::String).force_new(),
         Attr::optional("map_public_ip_on_launch", Ty::Bool).default(Default::Bool(false)),
+        // IPv6, DNS64, resource-name DNS and Outposts: accepted only unset, as modules
+        // pass them through.
+        Attr::unmanaged("assign_ipv6_address_on_creation", Ty::Bool),
+        Attr::unmanaged("customer_owned_ipv4_pool", Ty::String),
+        Attr::unmanaged("enable_dns64", Ty::Bool),
+        Attr::unmanaged("enable_lni_at_device_index", Ty::Number),
+        Attr::unmanaged("enable_resource_name_dns_a_record_on_launch", Ty::Bool),
+        Attr::unmanaged("enable_resource_name_dns_aaaa_record_on_launch", Ty::Bool),
+        Attr::unmanaged("ipv6_cidr_block", Ty::String),
+        Attr::unmanaged("ipv6_native", Ty::Bool),
+        Attr::unmanaged("map_customer_owned_ip_on_launch", Ty::Bool),
+        Attr::unmanaged("outpost_arn", Ty::String),
+        Attr::unmanaged("private_dns_hostname_type_on_launch", Ty::String),
         TAGS,
         TAGS_ALL,
         Attr::computed("id", Ty::String),
         Attr::computed("arn", Ty::String),
         Attr::computed("owner_id", Ty::String),
-        Attr::computed("availability_zone_id", Ty::String),
     ],
     blocks: &[],
     taggable: true,

@@ -12,6 +12,7 @@
 
 pub mod calls;
 mod compute;
+mod data;
 mod ec2;
 mod endpoint;
 mod find;
@@ -67,6 +68,11 @@ pub fn schemas() -> impl Iterator<Item = &'static ResourceSchema> {
     FAMILIES.iter().flat_map(|(_, s)| s.iter().copied())
 }
 
+/// Every data source type the AWS provider reads.
+pub fn data_schemas() -> impl Iterator<Item = &'static crate::providers::DataSchema> {
+    data::SCHEMAS.iter().copied()
+}
+
 fn family(type_: &str) -> Result<Family, ProviderError> {
     FAMILIES
         .iter()
@@ -77,7 +83,6 @@ fn family(type_: &str) -> Result<Family, ProviderError> {
 
 /// The AWS provider: one client per service, sharing one SDK configuration.
 #[derive(Clone)]
-#[allow(dead_code)] // iam, kms and sts serve the IAM, KMS and data-source families as they land.
 pub struct AwsProvider {
     ec2: aws_sdk_ec2::Client,
     s3: aws_sdk_s3::Client,
@@ -265,6 +270,10 @@ impl Provider for AwsProvider {
             Family::Kms => kms::delete(self, addr, prior).await,
             Family::Compute => compute::delete(self, addr, prior).await,
         }
+    }
+
+    async fn read_data(&self, type_: &str, config: &Value) -> Result<Value, ProviderError> {
+        data::read(self, type_, config).await
     }
 }
 

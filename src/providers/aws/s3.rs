@@ -492,6 +492,9 @@ pub static AWS_S3_BUCKET: ResourceSchema = ResourceSchema {
     attrs: &[
         Attr::optional_computed("bucket", Ty::String).force_new(),
         Attr::optional("force_destroy", Ty::Bool).default(Default::Bool(false)),
+        // Object Lock and bucket_prefix: accepted only unset, as modules pass them through.
+        Attr::unmanaged("bucket_prefix", Ty::String),
+        Attr::unmanaged("object_lock_enabled", Ty::Bool),
         TAGS,
         TAGS_ALL,
         Attr::computed("id", Ty::String),
@@ -526,7 +529,10 @@ pub static AWS_S3_BUCKET_SSE: ResourceSchema = ResourceSchema {
     ],
     blocks: &[BlockType {
         name: "rule",
-        attrs: &[Attr::optional("bucket_key_enabled", Ty::Bool)],
+        attrs: &[
+            Attr::optional("bucket_key_enabled", Ty::Bool),
+            Attr::unmanaged("blocked_encryption_types", Ty::StringList),
+        ],
         blocks: &[SSE_DEFAULT],
         min_items: 1,
         max_items: Some(1),
@@ -541,6 +547,8 @@ pub static AWS_S3_BUCKET_VERSIONING: ResourceSchema = ResourceSchema {
     attrs: &[
         Attr::required("bucket", Ty::String).force_new(),
         Attr::optional("expected_bucket_owner", Ty::String).force_new(),
+        // MFA delete needs the root account's device: accepted only unset.
+        Attr::unmanaged("mfa", Ty::String),
         Attr::computed("id", Ty::String),
     ],
     blocks: &[BlockType {
@@ -566,6 +574,7 @@ pub static AWS_S3_BUCKET_PUBLIC_ACCESS_BLOCK: ResourceSchema = ResourceSchema {
         Attr::optional("block_public_policy", Ty::Bool).default(Default::Bool(false)),
         Attr::optional("ignore_public_acls", Ty::Bool).default(Default::Bool(false)),
         Attr::optional("restrict_public_buckets", Ty::Bool).default(Default::Bool(false)),
+        Attr::unmanaged("skip_destroy", Ty::Bool),
         Attr::computed("id", Ty::String),
     ],
     blocks: &[],

@@ -592,6 +592,7 @@ pub static AWS_S3_BUCKET_LIFECYCLE_CONFIGURATION: ResourceSchema = ResourceSchem
     attrs: &[
         Attr::required("bucket", Ty::String).force_new(),
         Attr::optional("expected_bucket_owner", Ty::String).force_new(),
+        Attr::unmanaged("transition_default_minimum_object_size", Ty::String),
         Attr::computed("id", Ty::String),
     ],
     blocks: &[RULE],
