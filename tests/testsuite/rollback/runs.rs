@@ -225,6 +225,92 @@ async fn a_saved_plan_applies_exactly_and_refuses_a_changed_state() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_carries_the_variable_values_it_was_made_with() {
+    let p = Project::new("savedvars");
+    let name = p.stack.clone();
+    p.write(
+        "main.hcl",
+        &format!(
+            r#"
+variable "subnet_cidr" {{
+  type = string
+}}
+
+variable "label" {{
+  type      = string
+  sensitive = true
+}}
+
+resource "aws_vpc" "main" {{
+  cidr_block = "10.97.0.0/16"
+}}
+
+resource "aws_subnet" "a" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = var.subnet_cidr
+}}
+
+resource "aws_s3_bucket" "data" {{
+  bucket        = "{name}"
+  force_destroy = true
+  tags          = {{ label = var.label }}
+}}
+"#
+        ),
+    );
+    let file = p.root.path().join("plan.bin");
+    let file_arg = file.to_str().unwrap();
+    let plan = p
+        .keel_env(
+            &["plan", "-out", file_arg, "-var", "subnet_cidr=10.97.3.0/24"],
+            &[("KEEL_VAR_label", "cobalt-heron-42")],
+        )
+        .ok();
+    assert!(!plan.stdout.contains("cobalt-heron-42"), "{}", plan.stdout);
+    // Applied with no -var and no environment: the values travel with the plan.
+    let run = crate::fixture::run_keel(p.root.path(), &["apply"], &file).ok();
+    assert!(
+        run.stdout.contains("Apply complete! Resources: 3 added"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("cobalt-heron-42"), "{}", run.stdout);
+    let subnet = recorded(&p)["aws_subnet.a"].clone();
+    let s = moto()
+        .ec2()
+        .await
+        .describe_subnets()
+        .subnet_ids(&subnet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(s.subnets()[0].cidr_block(), Some("10.97.3.0/24"));
+    let tags = moto()
+        .s3()
+        .await
+        .get_bucket_tagging()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| t.key() == "label" && t.value() == "cobalt-heron-42")
+    );
+    p.keel_env(
+        &[
+            "destroy",
+            "-auto-approve",
+            "-var",
+            "subnet_cidr=10.97.3.0/24",
+        ],
+        &[("KEEL_VAR_label", "cobalt-heron-42")],
+    )
+    .ok();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn json_progress_is_one_event_per_line() {
     let p = Project::new("events");
     let name = p.stack.clone();
