@@ -134,7 +134,7 @@ async fn gpu_training_applies_converges_and_destroys_to_nothing() {
         assert_eq!(nic.device_index(), Some(i32::from(card != 0)), "{nic:?}");
         assert_eq!(nic.interface_type(), Some("efa"), "{nic:?}");
         assert_eq!(nic.subnet_id(), Some(subnets[0].as_str()), "{nic:?}");
-        assert_eq!(nic.groups(), [cluster_id.clone()], "{nic:?}");
+        assert_eq!(nic.groups(), std::slice::from_ref(&cluster_id), "{nic:?}");
     }
     assert!(
         data.instance_market_options().is_none(),
