@@ -42,8 +42,8 @@ variable "cidr_block" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Two zones of the region, one private subnet in each."
-  default     = ["us-east-1a", "us-east-1b"]
+  description = "Two zones of the region, one private subnet in each; null (the default) takes the region's first two available zones."
+  default     = null
 }
 
 variable "team" {
@@ -58,8 +58,13 @@ variable "experiment" {
   default     = "example"
 }
 
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
 locals {
-  azs = { for i, az in var.availability_zones : az => i }
+  zones = var.availability_zones != null ? var.availability_zones : slice(data.aws_availability_zones.available.names, 0, 2)
+  azs   = { for i, az in local.zones : az => i }
 }
 
 resource "aws_vpc" "main" {
@@ -108,5 +113,5 @@ output "vpc_id" {
 
 output "private_subnet_ids" {
   description = "The private subnets, one per zone."
-  value       = [for az in var.availability_zones : aws_subnet.private[az].id]
+  value       = [for az in local.zones : aws_subnet.private[az].id]
 }

@@ -2,7 +2,7 @@
 # own KMS key (rotated yearly, reachable by alias), with S3 bucket keys to keep KMS costs
 # down, versioning, every form of public access blocked, ACLs disabled, a policy that
 # refuses anything but TLS, and lifecycle rules that move objects to infrequent access and
-# expire old versions.
+# expire old versions. The policy may also refuse TLS older than min_tls_version.
 
 resource "aws_kms_key" "this" {
   description             = "Encrypts s3://${var.name}"
@@ -61,21 +61,51 @@ resource "aws_s3_bucket_ownership_controls" "this" {
   }
 }
 
+# Refuse every request that is not TLS, and (with min_tls_version) TLS older than that.
+data "aws_iam_policy_document" "tls_only" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.min_tls_version == null ? [] : [var.min_tls_version]
+    content {
+      sid       = "DenyOutdatedTls"
+      effect    = "Deny"
+      actions   = ["s3:*"]
+      resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "NumericLessThan"
+        variable = "s3:TlsVersion"
+        values   = [statement.value]
+      }
+    }
+  }
+}
+
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
+  policy = data.aws_iam_policy_document.tls_only.json
 
   # S3 refuses a policy while the bucket's public access settings are being written.
   depends_on = [aws_s3_bucket_public_access_block.this]

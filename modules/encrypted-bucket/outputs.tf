@@ -22,3 +22,8 @@ output "kms_alias" {
   description = "The key's alias."
   value       = aws_kms_alias.this.name
 }
+
+output "policy" {
+  description = "The bucket policy (JSON): TLS only, and no TLS older than min_tls_version."
+  value       = aws_s3_bucket_policy.this.policy
+}

@@ -58,6 +58,17 @@ variable "kms_key_deletion_window_in_days" {
   }
 }
 
+variable "min_tls_version" {
+  type        = string
+  description = "Refuse requests over TLS older than this (\"1.2\", \"1.3\") as well as plain HTTP; null refuses plain HTTP only."
+  default     = null
+
+  validation {
+    condition     = var.min_tls_version == null ? true : contains(["1.2", "1.3"], var.min_tls_version)
+    error_message = "min_tls_version must be \"1.2\", \"1.3\" or null."
+  }
+}
+
 variable "force_destroy" {
   type        = bool
   description = "Let destroy delete the bucket with its objects and versions in it. Leave false for real data."

@@ -15,7 +15,7 @@ output "placement_group" {
 
 output "launch_template_id" {
   description = "The launch template's id, for launching more nodes the same way (e.g. an Auto Scaling group)."
-  value       = local.template.id
+  value       = aws_launch_template.this.id
 }
 
 output "security_group_id" {
@@ -26,4 +26,9 @@ output "security_group_id" {
 output "efa_enabled" {
   description = "Whether the nodes have an Elastic Fabric Adapter."
   value       = local.efa
+}
+
+output "efa_interfaces" {
+  description = "EFA interfaces each instance has: one per EFA-capable network card (32 on a p5.48xlarge), 0 without EFA."
+  value       = local.efa ? max(local.efa_cards, 1) : 0
 }

@@ -120,7 +120,7 @@ variable "kms_key_arn" {
 
 variable "efa_enabled" {
   type        = bool
-  description = "Attach an Elastic Fabric Adapter. null decides by instance_type: on for the types that support EFA (p4d, p4de, p5, p5e, p5en, and g5/g6/g6e from 8xlarge up)."
+  description = "Attach Elastic Fabric Adapters, one per EFA-capable network card (4 on p4d/p4de, 32 on p5/p5e, 16 on p5en, 2 on g6e.24xlarge, 4 on g6e.48xlarge, 1 on other g5/g6/g6e from 8xlarge up). null decides by instance_type: on for the types that support EFA."
   default     = null
 }
 

@@ -5,9 +5,29 @@
 # hardened S3 bucket. Nothing here admits traffic from 0.0.0.0/0 except the return half
 # of connections the subnets opened themselves (network ACLs are stateless).
 
+# The region's zones, when the caller names none: the first zone_count that are
+# available and need no opt-in (Local and Wavelength Zones are not for a VPC's core).
+data "aws_availability_zones" "available" {
+  count = var.availability_zones == null ? 1 : 0
+  state = "available"
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+data "aws_region" "current" {}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
 locals {
+  zones = var.availability_zones != null ? var.availability_zones : slice(data.aws_availability_zones.available[0].names, 0, var.zone_count)
+
   # Availability zone -> its index: subnet addresses and CIDRs are keyed by zone.
-  azs = { for i, az in var.availability_zones : az => i }
+  azs = { for i, az in local.zones : az => i }
   nat = var.enable_nat_gateway ? local.azs : {}
 
   # The first three quarters of the VPC hold one private subnet per zone; the last
@@ -15,8 +35,8 @@ locals {
   private_cidrs = { for az, i in local.azs : az => cidrsubnet(var.cidr_block, 2, i) }
   public_cidrs  = { for az, i in local.azs : az => cidrsubnet(cidrsubnet(var.cidr_block, 2, 3), 4, i) }
 
-  # The S3 service name follows the zones' region: "us-east-1a" -> "us-east-1".
-  region = substr(var.availability_zones[0], 0, length(var.availability_zones[0]) - 1)
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 resource "aws_vpc" "this" {
@@ -56,7 +76,7 @@ resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [for az in var.availability_zones : aws_route_table.private[az].id]
+  route_table_ids   = [for az in local.zones : aws_route_table.private[az].id]
   policy            = var.s3_endpoint_policy
 
   tags = merge(var.tags, { Name = "${var.name}-s3" })
@@ -67,7 +87,7 @@ resource "aws_vpc_endpoint" "s3" {
 # gateway or the S3 endpoint.
 resource "aws_network_acl" "private" {
   vpc_id     = aws_vpc.this.id
-  subnet_ids = [for az in var.availability_zones : aws_subnet.private[az].id]
+  subnet_ids = [for az in local.zones : aws_subnet.private[az].id]
 
   ingress {
     rule_no    = 100
@@ -147,7 +167,7 @@ resource "aws_eip" "nat" {
 resource "aws_nat_gateway" "this" {
   count         = var.enable_nat_gateway ? 1 : 0
   allocation_id = aws_eip.nat[0].id
-  subnet_id     = aws_subnet.public[var.availability_zones[0]].id
+  subnet_id     = aws_subnet.public[local.zones[0]].id
 
   tags = merge(var.tags, { Name = var.name })
 
@@ -196,35 +216,72 @@ resource "aws_s3_bucket_ownership_controls" "flow_logs" {
   }
 }
 
+# TLS only; log delivery may write under AWSLogs/ and check the bucket's ACL, for this
+# account's flow logs only (aws:SourceAccount and aws:SourceArn keep another account's
+# log delivery from writing here: the confused deputy).
+data "aws_iam_policy_document" "flow_logs" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.flow_logs.arn, "${aws_s3_bucket.flow_logs.arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "AWSLogDeliveryWrite"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.flow_logs.arn}/AWSLogs/${local.account_id}/*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:${local.region}:${local.account_id}:*"]
+    }
+  }
+
+  statement {
+    sid       = "AWSLogDeliveryAclCheck"
+    actions   = ["s3:GetBucketAcl", "s3:ListBucket"]
+    resources = [aws_s3_bucket.flow_logs.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["delivery.logs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
 resource "aws_s3_bucket_policy" "flow_logs" {
   bucket = aws_s3_bucket.flow_logs.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [aws_s3_bucket.flow_logs.arn, "${aws_s3_bucket.flow_logs.arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-      {
-        Sid       = "AWSLogDeliveryWrite"
-        Effect    = "Allow"
-        Principal = { Service = "delivery.logs.amazonaws.com" }
-        Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.flow_logs.arn}/AWSLogs/*"
-      },
-      {
-        Sid       = "AWSLogDeliveryAclCheck"
-        Effect    = "Allow"
-        Principal = { Service = "delivery.logs.amazonaws.com" }
-        Action    = ["s3:GetBucketAcl", "s3:ListBucket"]
-        Resource  = aws_s3_bucket.flow_logs.arn
-      },
-    ]
-  })
+  policy = data.aws_iam_policy_document.flow_logs.json
 
   depends_on = [aws_s3_bucket_public_access_block.flow_logs]
 }

@@ -9,8 +9,8 @@ output "vpc_cidr_block" {
 }
 
 output "private_subnet_ids" {
-  description = "Private subnets for compute, one per availability zone, in the order of availability_zones."
-  value       = [for az in var.availability_zones : aws_subnet.private[az].id]
+  description = "Private subnets for compute, one per availability zone, in the order of availability_zones (the zones given, or those picked)."
+  value       = [for az in local.zones : aws_subnet.private[az].id]
 }
 
 output "private_subnet_ids_by_az" {
@@ -20,12 +20,12 @@ output "private_subnet_ids_by_az" {
 
 output "public_subnet_ids" {
   description = "Public subnets holding the NAT gateway (empty when enable_nat_gateway is false)."
-  value       = [for az in var.availability_zones : aws_subnet.public[az].id if var.enable_nat_gateway]
+  value       = [for az in local.zones : aws_subnet.public[az].id if var.enable_nat_gateway]
 }
 
 output "private_route_table_ids" {
   description = "Route tables of the private subnets (the S3 endpoint's routes live there)."
-  value       = [for az in var.availability_zones : aws_route_table.private[az].id]
+  value       = [for az in local.zones : aws_route_table.private[az].id]
 }
 
 output "nat_gateway_id" {
@@ -46,4 +46,9 @@ output "s3_prefix_list_id" {
 output "flow_log_bucket" {
   description = "The bucket flow logs are delivered to."
   value       = aws_s3_bucket.flow_logs.bucket
+}
+
+output "availability_zones" {
+  description = "The zones the subnets are in: those given, or the first zone_count the region has available."
+  value       = local.zones
 }

@@ -26,22 +26,33 @@ variable "cidr_block" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Two or three availability zones of one region, one private subnet in each. (Read from data.aws_availability_zones once data sources are available.)"
-  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  description = "Two or three availability zones of the provider's region, one private subnet in each. null (the default) picks the first zone_count zones the region has available (data.aws_availability_zones)."
+  default     = null
 
   validation {
-    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3
+    condition     = var.availability_zones == null ? true : length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3
     error_message = "availability_zones must list two or three zones."
   }
 
   validation {
-    condition     = length(distinct(var.availability_zones)) == length(var.availability_zones)
+    condition     = var.availability_zones == null ? true : length(distinct(var.availability_zones)) == length(var.availability_zones)
     error_message = "availability_zones must not repeat a zone."
   }
 
   validation {
-    condition     = alltrue([for az in var.availability_zones : can(regex("^[a-z]{2}(-[a-z]+)+-\\d[a-z]$", az))])
+    condition     = var.availability_zones == null ? true : alltrue([for az in var.availability_zones : can(regex("^[a-z]{2}(-[a-z]+)+-\\d[a-z]$", az))])
     error_message = "availability_zones must be zone names such as us-east-1a."
+  }
+}
+
+variable "zone_count" {
+  type        = number
+  description = "How many zones to pick when availability_zones is null: 2 or 3."
+  default     = 3
+
+  validation {
+    condition     = var.zone_count == 2 || var.zone_count == 3
+    error_message = "zone_count must be 2 or 3."
   }
 }
 

@@ -9,23 +9,21 @@ locals {
   read_keys  = distinct([for b in var.buckets : b.kms_key_arn if b.kms_key_arn != null])
   write_keys = distinct([for b in local.read_write : b.kms_key_arn if b.kms_key_arn != null])
 
-  statements = concat(
-    length(var.buckets) == 0 ? [] : [{
-      Sid      = "ListBuckets"
-      Effect   = "Allow"
-      Action   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
-      Resource = [for b in var.buckets : b.arn]
-    }],
-    length(local.read_only) == 0 ? [] : [{
-      Sid      = "ReadObjects"
-      Effect   = "Allow"
-      Action   = ["s3:GetObject", "s3:GetObjectVersion"]
-      Resource = [for b in local.read_only : "${b.arn}/*"]
-    }],
-    length(local.read_write) == 0 ? [] : [{
-      Sid    = "ReadWriteObjects"
-      Effect = "Allow"
-      Action = [
+  # Each statement only when it has something to name: IAM refuses an empty Resource.
+  statements = [for s in [
+    {
+      sid       = "ListBuckets"
+      actions   = ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation"]
+      resources = [for b in var.buckets : b.arn]
+    },
+    {
+      sid       = "ReadObjects"
+      actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+      resources = [for b in local.read_only : "${b.arn}/*"]
+    },
+    {
+      sid = "ReadWriteObjects"
+      actions = [
         "s3:GetObject",
         "s3:GetObjectVersion",
         "s3:PutObject",
@@ -33,21 +31,44 @@ locals {
         "s3:AbortMultipartUpload",
         "s3:ListMultipartUploadParts",
       ]
-      Resource = [for b in local.read_write : "${b.arn}/*"]
-    }],
-    length(local.read_keys) == 0 ? [] : [{
-      Sid      = "DecryptWithBucketKeys"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt", "kms:DescribeKey"]
-      Resource = local.read_keys
-    }],
-    length(local.write_keys) == 0 ? [] : [{
-      Sid      = "EncryptWithBucketKeys"
-      Effect   = "Allow"
-      Action   = ["kms:GenerateDataKey"]
-      Resource = local.write_keys
-    }],
-  )
+      resources = [for b in local.read_write : "${b.arn}/*"]
+    },
+    {
+      sid       = "DecryptWithBucketKeys"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = local.read_keys
+    },
+    {
+      sid       = "EncryptWithBucketKeys"
+      actions   = ["kms:GenerateDataKey"]
+      resources = local.write_keys
+    },
+  ] : s if length(s.resources) > 0]
+}
+
+# Who may assume the role: the workload's service, and nothing else.
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = var.trusted_services
+    }
+  }
+}
+
+data "aws_iam_policy_document" "data_access" {
+  count = length(var.buckets) == 0 ? 0 : 1
+
+  dynamic "statement" {
+    for_each = local.statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
 }
 
 resource "aws_iam_role" "this" {
@@ -55,14 +76,7 @@ resource "aws_iam_role" "this" {
   description          = var.description
   max_session_duration = var.max_session_duration
   permissions_boundary = var.permissions_boundary
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = var.trusted_services }
-      Action    = "sts:AssumeRole"
-    }]
-  })
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
 
   tags = merge(var.tags, { Name = var.name })
 }
@@ -71,7 +85,7 @@ resource "aws_iam_role_policy" "data_access" {
   count  = length(var.buckets) == 0 ? 0 : 1
   name   = "data-access"
   role   = aws_iam_role.this.name
-  policy = jsonencode({ Version = "2012-10-17", Statement = local.statements })
+  policy = data.aws_iam_policy_document.data_access[0].json
 }
 
 resource "aws_iam_role_policy_attachment" "managed" {

@@ -9,13 +9,16 @@
 //! module variables and outputs, `for_each`, string templates and `jsonencode`: the
 //! configuration's own reference graph, instance by instance. A policy document written
 //! with `jsonencode` and `aws_s3_bucket.data.arn` parses, its resource reading
-//! `⟦aws_s3_bucket.data.arn⟧/*`. The markers never leave the guard: the plan and what
-//! apply sends are untouched.
+//! `⟦aws_s3_bucket.data.arn⟧/*`. Data sources read what the plan read; a policy document
+//! the plan defers to apply (it names a bucket not created yet) is rendered here, markers
+//! and all, so a policy built with `data "aws_iam_policy_document"` parses as one written
+//! with `jsonencode`. The markers never leave the guard: the plan and what apply sends
+//! are untouched.
 //!
 //! Unknowns that are not strings (numbers, blocks left to the cloud) stay unknown, and a
 //! rule that meets one it cannot judge does not deny on it.
 
-use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::addr::{DataAddr, ProviderAddr, ResourceAddr};
 use crate::config::Config;
 use crate::diag::Diagnostics;
 use crate::eval::{self, Hook, Inputs, ProviderSettings, computed_value};
@@ -135,6 +138,12 @@ impl<'a> Inventory<'a> {
             .collect();
         let mut hook = Symbolic {
             planned: kept.iter().map(|c| (&c.addr, &c.after)).collect(),
+            reads: plan
+                .data_reads
+                .iter()
+                .filter(|r| r.deferred.is_none())
+                .map(|r| (&r.addr, &r.value))
+                .collect(),
             seen: HashMap::new(),
         };
         let walked = if plan.destroy {
@@ -232,6 +241,8 @@ fn judged(type_: &str, config: &Value, after: &Value) -> Value {
 /// The evaluation hook that stands markers in for unknown string attributes.
 struct Symbolic<'a> {
     planned: HashMap<&'a ResourceAddr, &'a Value>,
+    /// What the plan read of each data source it did not defer.
+    reads: HashMap<&'a DataAddr, &'a Value>,
     seen: HashMap<ResourceAddr, Value>,
 }
 
@@ -277,6 +288,32 @@ impl Hook for Symbolic<'_> {
             }
         }
         Ok(Value::Map(map))
+    }
+
+    /// A data source the plan read is what it read (zones, an AMI, the account). One read
+    /// during apply because its arguments are unknown is rendered here when it needs no
+    /// cloud: a policy document over `aws_s3_bucket.b.arn` renders with the bucket's
+    /// marker in it, so rules read the policy it becomes. Anything else stays unknown.
+    fn data(
+        &mut self,
+        config: &Config,
+        node: Node,
+        addr: &DataAddr,
+        args: Value,
+    ) -> Result<Value, Diagnostics> {
+        if let Some(read) = self.reads.get(addr) {
+            return Ok((*read).clone());
+        }
+        let type_ = node
+            .data_in(config)
+            .map(|(d, _)| d.type_.clone())
+            .unwrap_or_default();
+        if !args.has_unknown()
+            && let Some(Ok(rendered)) = crate::providers::render_offline(&type_, &args)
+        {
+            return Ok(rendered);
+        }
+        Ok(eval::unread_data(&type_, &args))
     }
 }
 

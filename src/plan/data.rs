@@ -73,7 +73,8 @@ impl<P: Provider> DataReader for BlockingReader<'_, P> {
     }
 }
 
-/// A reader for plans made without a cloud: every read fails, saying so.
+/// A reader for plans made without a cloud: data sources that need none (policy
+/// documents) are rendered; every other read fails, saying so.
 pub struct NoReader;
 
 impl DataReader for NoReader {
@@ -81,8 +82,11 @@ impl DataReader for NoReader {
         &mut self,
         _provider: &ProviderAddr,
         type_: &str,
-        _config: &Value,
+        config: &Value,
     ) -> Result<Value, ProviderError> {
+        if let Some(rendered) = crate::providers::render_offline(type_, config) {
+            return rendered.map_err(ProviderError::new);
+        }
         Err(ProviderError::new(format!(
             "{type_} is read through the provider, and this plan was made without one"
         )))

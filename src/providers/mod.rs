@@ -224,6 +224,12 @@ pub fn data_schema(type_: &str) -> Option<&'static DataSchema> {
     aws::data_schemas().find(|s| s.type_name == type_)
 }
 
+/// Reads data source `type_` from its arguments alone, when it needs no cloud (an
+/// `aws_iam_policy_document` renders locally); `None` when it needs a provider.
+pub fn render_offline(type_: &str, args: &Value) -> Option<Result<Value, String>> {
+    aws::render_offline_data(type_, args)
+}
+
 /// Every data source type keel can read, for error messages.
 pub fn supported_data_types() -> Vec<&'static str> {
     aws::data_schemas().map(|s| s.type_name).collect()

@@ -28,6 +28,16 @@ output "efa_enabled" {
   value       = module.cluster.efa_enabled
 }
 
+output "efa_interfaces" {
+  description = "EFA interfaces per node: one per EFA-capable network card (32 on a p5.48xlarge)."
+  value       = module.cluster.efa_interfaces
+}
+
+output "availability_zones" {
+  description = "The zones of the private subnets, in their order; the cluster runs in the first."
+  value       = module.network.availability_zones
+}
+
 output "datasets_bucket" {
   description = "Bucket for training data (read-only for trainers)."
   value       = module.datasets.bucket

@@ -8,6 +8,11 @@ output "private_subnet_ids" {
   value       = module.network.private_subnet_ids
 }
 
+output "availability_zones" {
+  description = "The zones of the private subnets the servers are spread over."
+  value       = module.network.availability_zones
+}
+
 output "server_ids" {
   description = "The servers' instance ids."
   value       = aws_instance.server[*].id

@@ -17,8 +17,8 @@ variable "region" {
 
 variable "availability_zones" {
   type        = list(string)
-  description = "Two or three zones of the region; servers are spread over them."
-  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  description = "Two or three zones of the region; servers are spread over them. null (the default) picks the first three zones the region has available."
+  default     = null
 }
 
 variable "team" {

@@ -131,6 +131,60 @@ resource "aws_iam_policy" "p" {{
       Resource = [aws_s3_bucket.data.arn, "${aws_s3_bucket.data.arn}/*"]
     }"#;
 
+    /// A role policy built with `data "aws_iam_policy_document"`: read during apply when
+    /// it names the bucket's unknown ARN, read while planning when it names only known
+    /// values; the guard sees the rendered document either way.
+    fn document(actions: &str, resources: &str) -> String {
+        format!(
+            r#"
+resource "aws_s3_bucket" "data" {{}}
+
+data "aws_iam_policy_document" "p" {{
+  statement {{
+    actions   = {actions}
+    resources = {resources}
+  }}
+}}
+
+resource "aws_iam_role_policy" "p" {{
+  name   = "p"
+  role   = "r"
+  policy = data.aws_iam_policy_document.p.json
+}}
+"#
+        )
+    }
+
+    #[test]
+    fn wildcards_are_found_in_policies_built_by_a_policy_document_data_source() {
+        let scoped = r#"["${aws_s3_bucket.data.arn}/*"]"#;
+        assert!(
+            hits(
+                "iam-wildcard-action",
+                &document(r#"["s3:GetObject"]"#, scoped)
+            )
+            .is_empty()
+        );
+        assert!(
+            hits(
+                "iam-wildcard-resource",
+                &document(r#"["s3:GetObject"]"#, scoped)
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            hits("iam-wildcard-action", &document(r#"["*"]"#, scoped)),
+            ["aws_iam_role_policy.p: statement 1 allows every action (\"*\")"]
+        );
+        assert_eq!(
+            hits(
+                "iam-wildcard-resource",
+                &document(r#"["s3:GetObject"]"#, r#"["*"]"#)
+            ),
+            ["aws_iam_role_policy.p: statement 1 allows s3:GetObject on every resource (\"*\")"]
+        );
+    }
+
     #[test]
     fn every_action_denies() {
         let admin = policy(r#"{ Effect = "Allow", Action = "*", Resource = "*" }"#);

@@ -426,6 +426,87 @@ resource "aws_s3_bucket_policy" "data" {
         );
     }
 
+    /// The TLS-only policy as `data "aws_iam_policy_document"` writes it: the plan reads
+    /// the document during apply (the bucket's ARN is unknown), so the guard renders it.
+    fn tls_document(effect: &str, min_tls: bool) -> String {
+        let version = if min_tls {
+            r#"
+  statement {
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = ["${aws_s3_bucket.data.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
+    }
+  }"#
+        } else {
+            ""
+        };
+        format!(
+            r#"
+data "aws_iam_policy_document" "tls_only" {{
+  statement {{
+    sid       = "DenyInsecureTransport"
+    effect    = "{effect}"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.data.arn, "${{aws_s3_bucket.data.arn}}/*"]
+    principals {{
+      type        = "*"
+      identifiers = ["*"]
+    }}
+    condition {{
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }}
+  }}{version}
+}}
+
+resource "aws_s3_bucket_policy" "data" {{
+  bucket = aws_s3_bucket.data.id
+  policy = data.aws_iam_policy_document.tls_only.json
+}}
+"#
+        )
+    }
+
+    #[test]
+    fn a_tls_only_policy_built_by_a_policy_document_data_source_is_read() {
+        assert!(hits("s3-tls-only", &bucket_with(&tls_document("Deny", false))).is_empty());
+        assert_eq!(
+            hits("s3-tls-only", &bucket_with(&tls_document("Allow", false))),
+            [
+                "aws_s3_bucket_policy.data: the policy of aws_s3_bucket.data does not deny requests without TLS (aws:SecureTransport)"
+            ]
+        );
+        let min =
+            |rc: &mut crate::guard::settings::RuleConfig| rc.min_tls_version = Some("1.2".into());
+        assert_eq!(
+            lines(hits_with(
+                "s3-tls-only",
+                &bucket_with(&tls_document("Deny", false)),
+                min
+            )),
+            [
+                "aws_s3_bucket_policy.data: the policy of aws_s3_bucket.data does not deny TLS older than 1.2 (s3:TlsVersion)"
+            ]
+        );
+        assert!(
+            hits_with(
+                "s3-tls-only",
+                &bucket_with(&tls_document("Deny", true)),
+                min
+            )
+            .is_empty()
+        );
+    }
+
     #[test]
     fn a_minimum_tls_version_needs_its_own_deny() {
         let min =

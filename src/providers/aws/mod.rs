@@ -73,6 +73,14 @@ pub fn data_schemas() -> impl Iterator<Item = &'static crate::providers::DataSch
     data::SCHEMAS.iter().copied()
 }
 
+/// Reads a data source that needs no cloud (see [`data::render_offline`]).
+pub fn render_offline_data(
+    type_: &str,
+    config: &crate::value::Value,
+) -> Option<Result<crate::value::Value, String>> {
+    data::render_offline(type_, config)
+}
+
 fn family(type_: &str) -> Result<Family, ProviderError> {
     FAMILIES
         .iter()

@@ -232,6 +232,34 @@ impl RolePolicy {
     }
 }
 
+/// The role's trust policy, as IAM holds it, lets exactly `services` assume it and
+/// nothing else.
+pub async fn assert_trusts(role: &str, services: &[&str]) {
+    let out = moto()
+        .iam()
+        .await
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let trust = doc(out.role().unwrap().assume_role_policy_document().unwrap());
+    let all = statements(&trust);
+    assert_eq!(all.len(), 1, "{role}: {trust}");
+    let s = &all[0];
+    assert_eq!(s["Effect"], "Allow", "{trust}");
+    assert_eq!(
+        values(&s["Action"]),
+        BTreeSet::from(["sts:AssumeRole".to_string()])
+    );
+    assert_eq!(
+        values(&s["Principal"]["Service"]),
+        services.iter().map(|s| s.to_string()).collect(),
+        "{role}: {trust}"
+    );
+    assert!(s["Principal"].get("AWS").is_none(), "{trust}");
+}
+
 /// The resources a policy grants on a bucket: the bucket and its objects.
 pub fn bucket_arns(bucket: &str) -> [String; 2] {
     let arn = format!("arn:aws:s3:::{bucket}");
@@ -312,6 +340,66 @@ pub async fn assert_flow_logs(vpc: &str, bucket: &str) {
         log.log_destination(),
         Some(format!("arn:aws:s3:::{bucket}").as_str())
     );
+}
+
+/// The flow-log bucket's policy, as S3 holds it: TLS only, and log delivery may write
+/// only under `AWSLogs/ACCOUNT/`, for `account`'s own flow logs (aws:SourceAccount and an
+/// aws:SourceArn in its partition, region and account).
+pub async fn assert_flow_log_policy(bucket: &str, account: &str) {
+    let s3 = moto().s3().await;
+    let policy = s3.get_bucket_policy().bucket(bucket).send().await.unwrap();
+    let policy: Json = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let all = statements(&policy);
+    let arn = format!("arn:aws:s3:::{bucket}");
+    assert!(
+        all.iter().any(|s| s["Effect"] == "Deny"
+            && values(&s["Condition"]["Bool"]["aws:SecureTransport"]).contains("false")),
+        "{bucket} denies plain HTTP: {policy}"
+    );
+    let write = all
+        .iter()
+        .find(|s| s["Sid"] == "AWSLogDeliveryWrite")
+        .unwrap_or_else(|| panic!("{policy}"));
+    assert_eq!(write["Effect"], "Allow");
+    assert_eq!(write["Principal"]["Service"], "delivery.logs.amazonaws.com");
+    assert_eq!(
+        values(&write["Resource"]),
+        BTreeSet::from([format!("{arn}/AWSLogs/{account}/*")])
+    );
+    assert_eq!(
+        values(&write["Condition"]["StringEquals"]["aws:SourceAccount"]),
+        BTreeSet::from([account.to_string()])
+    );
+    assert_eq!(
+        values(&write["Condition"]["ArnLike"]["aws:SourceArn"]),
+        BTreeSet::from([format!("arn:aws:logs:us-east-1:{account}:*")])
+    );
+    let acl = all
+        .iter()
+        .find(|s| s["Sid"] == "AWSLogDeliveryAclCheck")
+        .unwrap_or_else(|| panic!("{policy}"));
+    assert_eq!(values(&acl["Resource"]), BTreeSet::from([arn]));
+    assert_eq!(
+        values(&acl["Condition"]["StringEquals"]["aws:SourceAccount"]),
+        BTreeSet::from([account.to_string()])
+    );
+}
+
+/// The account a role belongs to, from its ARN as IAM reports it.
+pub async fn account_of_role(role: &str) -> String {
+    let out = moto()
+        .iam()
+        .await
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .unwrap();
+    let arn = out.role().unwrap().arn();
+    arn.split(':')
+        .nth(4)
+        .expect("an IAM ARN has an account")
+        .to_string()
 }
 
 /// After destroy: no EC2 object tagged with the stack but terminated instances, no

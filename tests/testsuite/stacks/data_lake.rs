@@ -39,6 +39,7 @@ async fn data_lake_segments_teams_converges_and_destroys_to_nothing() {
         let role = format!("{name}-{team}");
         let policy = RolePolicy::of(&role).await;
         policy.assert_least_privilege();
+        checks::assert_trusts(&role, &["ec2.amazonaws.com"]).await;
         let objects = |zones: &[&str]| -> BTreeSet<String> {
             zones
                 .iter()

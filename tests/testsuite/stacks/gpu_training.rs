@@ -1,6 +1,7 @@
 //! stacks/gpu-training with its defaults: two p5.48xlarge nodes with EFA in a cluster
 //! placement group in the first private subnet of an isolated VPC, trainers that read
-//! datasets and write checkpoints, a data pipeline that writes datasets only.
+//! datasets and write checkpoints, a data pipeline that writes datasets only. The zones
+//! come from data.aws_availability_zones, and each node has one EFA per network card.
 
 use super::checks::{self, RolePolicy, bucket_arns, tag};
 use super::{Deployed, strings};
@@ -18,6 +19,32 @@ async fn gpu_training_applies_converges_and_destroys_to_nothing() {
     let subnets = strings(&out["private_subnet_ids"]);
     let nodes = strings(&out["node_ids"]);
     assert_eq!(subnets.len(), 3);
+
+    // The zones come from data.aws_availability_zones (moto's us-east-1 has a-f): the
+    // first three, one private subnet in each, in order.
+    assert_eq!(
+        strings(&out["availability_zones"]),
+        ["us-east-1a", "us-east-1b", "us-east-1c"]
+    );
+    let described = moto()
+        .ec2()
+        .await
+        .describe_subnets()
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    for (subnet, zone) in subnets
+        .iter()
+        .zip(["us-east-1a", "us-east-1b", "us-east-1c"])
+    {
+        let s = described
+            .subnets()
+            .iter()
+            .find(|s| s.subnet_id() == Some(subnet.as_str()))
+            .expect("the subnet exists");
+        assert_eq!(s.availability_zone(), Some(zone), "{subnet}");
+    }
     assert_eq!(out["efa_enabled"], true);
     assert_eq!(out["datasets_bucket"], format!("{name}-datasets"));
     assert_eq!(out["checkpoints_bucket"], format!("{name}-checkpoints"));
@@ -95,11 +122,32 @@ async fn gpu_training_applies_converges_and_destroys_to_nothing() {
     assert_eq!(root.volume_size(), Some(500));
     assert_eq!(root.volume_type().map(|t| t.as_str()), Some("gp3"));
 
+    // One EFA interface per network card: a p5.48xlarge has 32. Card 0 carries the
+    // primary interface (device 0), every other card an EFA at device 1; all in the
+    // cluster's subnet behind its group. (Read from the template, as EC2 stored it:
+    // moto attaches only the template's first interface to the instances it launches.)
+    assert_eq!(out["efa_interfaces"], 32);
+    let nics = data.network_interfaces();
+    assert_eq!(nics.len(), 32, "{nics:?}");
+    for (card, nic) in nics.iter().enumerate() {
+        assert_eq!(nic.network_card_index(), Some(card as i32), "{nic:?}");
+        assert_eq!(nic.device_index(), Some(i32::from(card != 0)), "{nic:?}");
+        assert_eq!(nic.interface_type(), Some("efa"), "{nic:?}");
+        assert_eq!(nic.subnet_id(), Some(subnets[0].as_str()), "{nic:?}");
+        assert_eq!(nic.groups(), std::slice::from_ref(&cluster_id), "{nic:?}");
+    }
+    assert!(
+        data.instance_market_options().is_none(),
+        "on-demand by default"
+    );
+
     // The network: private routes, flow logs, nothing open to the internet.
     for subnet in &subnets {
         checks::assert_private_routes(subnet, true).await;
     }
     checks::assert_flow_logs(&vpc, &format!("{name}-flow-logs")).await;
+    let account = checks::account_of_role(&format!("{name}-trainer")).await;
+    checks::assert_flow_log_policy(&format!("{name}-flow-logs"), &account).await;
     checks::assert_no_open_ingress(&vpc).await;
 
     // Buckets, and roles that name only them.
@@ -138,6 +186,7 @@ async fn gpu_training_applies_converges_and_destroys_to_nothing() {
         BTreeSet::from([checkpoints_key])
     );
 
+    checks::assert_trusts(&format!("{name}-trainer"), &["ec2.amazonaws.com"]).await;
     let pipeline = RolePolicy::of(&format!("{name}-data-pipeline")).await;
     pipeline.assert_least_privilege();
     assert_eq!(

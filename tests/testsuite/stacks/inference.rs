@@ -17,6 +17,11 @@ async fn inference_applies_converges_and_destroys_to_nothing() {
     let vpc = out["vpc_id"].as_str().unwrap().to_string();
     let subnets = strings(&out["private_subnet_ids"]);
     let servers = strings(&out["server_ids"]);
+    assert_eq!(
+        strings(&out["availability_zones"]),
+        ["us-east-1a", "us-east-1b", "us-east-1c"],
+        "the first three zones of data.aws_availability_zones"
+    );
     let group = out["security_group_id"].as_str().unwrap().to_string();
     let ec2 = moto().ec2().await;
 
@@ -94,6 +99,8 @@ async fn inference_applies_converges_and_destroys_to_nothing() {
         .unwrap();
     assert!(igws.internet_gateways().is_empty());
     checks::assert_flow_logs(&vpc, &format!("{name}-flow-logs")).await;
+    let account = checks::account_of_role(&format!("{name}-server")).await;
+    checks::assert_flow_log_policy(&format!("{name}-flow-logs"), &account).await;
 
     // The model bucket, and a role that can only read it.
     let models = format!("{name}-models");

@@ -8,6 +8,7 @@ mod checks;
 mod data_lake;
 mod gpu_training;
 mod inference;
+mod modules;
 
 use crate::fixture::{Run, run_keel, unique};
 use serde_json::Value as Json;
@@ -48,6 +49,25 @@ impl Deployed {
             &root.path().join("stacks").join(&name),
         );
         Deployed { root, name }
+    }
+
+    /// A stack written inline (`main.tf`, which declares `variable "name"`) in
+    /// `ROOT/stacks/NAME`, with a copy of the repository's modules beside it.
+    pub fn inline(prefix: &str, main_tf: &str) -> Deployed {
+        let root = tempfile::tempdir().expect("tempdir");
+        let name = unique(prefix);
+        copy_dir(&repo().join("modules"), &root.path().join("modules"));
+        let dir = root.path().join("stacks").join(&name);
+        std::fs::create_dir_all(&dir).expect("stack dir");
+        std::fs::write(dir.join("main.tf"), main_tf).expect("write main.tf");
+        Deployed { root, name }
+    }
+
+    /// Rewrites one file of the copied modules (`gpu-cluster/main.tf`).
+    pub fn edit_module(&self, file: &str, edit: impl FnOnce(String) -> String) {
+        let path = self.root.path().join("modules").join(file);
+        let text = std::fs::read_to_string(&path).expect("read the module file");
+        std::fs::write(&path, edit(text)).expect("write the module file");
     }
 
     fn dir(&self) -> PathBuf {

@@ -42,6 +42,16 @@ pub(super) async fn read(
     }
 }
 
+/// Reads data source `type_` without the cloud, when it needs none: an
+/// `aws_iam_policy_document` is rendered from its arguments alone. `None` for data
+/// sources that call AWS or read the provider's settings.
+pub(super) fn render_offline(type_: &str, config: &Value) -> Option<Result<Value, String>> {
+    match type_ {
+        "aws_iam_policy_document" => Some(policy_document::render(config)),
+        _ => None,
+    }
+}
+
 /// `config` with `results` added: what a read returns.
 pub(super) fn with_results(
     config: &Value,
