@@ -5,10 +5,11 @@
 
 use super::common::{
     Result, date, document, fill_from, iam_tags, is_missing, name_of, number, object, opt_str,
-    settled, tags_of, updated, user_tags, with_patience,
+    settled, tags_of, updated, user_tags,
 };
 use crate::providers::ProviderError;
 use crate::providers::aws::pages::from_pages;
+use crate::providers::aws::wait::retry_while;
 use crate::providers::aws::{
     AwsProvider, TAGS, TAGS_ALL, prior_id, sdk_error, string_map, tag_changes, tags_value,
 };
@@ -298,7 +299,7 @@ pub async fn delete(iam: &Client, prior: &Value) -> Result<()> {
     }
     // What was just detached can take a moment to stop counting against the role.
     let conflict = |e: &ProviderError| e.code.as_deref() == Some("DeleteConflict");
-    match with_patience(super::common::PROPAGATION, conflict, || {
+    match retry_while(conflict, super::common::PROPAGATION, || {
         delete_role(iam, &name)
     })
     .await
