@@ -1971,6 +1971,61 @@ def patch_ec2_launch_template_carry_over() -> None:
     globals()["_live"] = live
 
 
+# ---------------------------------------------------------------------------
+# Patch N: a block-device mapping for one of the AMI's own devices.
+#
+# WHY: RunInstances may override the AMI's mapping of a device (its root device,
+# usually) with only some Ebs fields, e.g. Ebs{Encrypted=true} to encrypt the
+# root volume at launch: EC2 takes the rest from the AMI's mapping of that
+# device, so the volume is restored from the AMI's snapshot and, with no
+# VolumeSize, is the snapshot's size ("Use encryption with EBS-backed AMIs",
+# EC2 User Guide). Terraform's aws_instance sends exactly this for a
+# root_block_device without volume_size. moto 5.2.5 validates each mapping on
+# its own and answers MissingParameter "size or snapshotId", so such an
+# instance could not be launched at all. Now a mapping that gives neither a
+# size nor a snapshot, for a device the AMI maps, takes the AMI's snapshot
+# (moto then sizes the volume from it). A device the AMI does not map still
+# needs a size or a snapshot, as in EC2.
+# ---------------------------------------------------------------------------
+
+
+def patch_ec2_ami_device_override() -> None:
+    from moto.ec2.responses.instances import InstanceResponse
+
+    original = getattr(InstanceResponse, "_parse_block_device_mapping", None)
+    _require(
+        callable(original),
+        "InstanceResponse._parse_block_device_mapping is missing",
+    )
+    _require(
+        not getattr(original, "_keel_ami_devices", False),
+        "keel's AMI device override patch is already applied",
+    )
+
+    def _parse_block_device_mapping(self: Any) -> Any:
+        mappings = self._get_param("BlockDeviceMappings", []) or []
+        image_id = self._get_param("ImageId")
+        if mappings and image_id and image_id in self.ec2_backend.amis:
+            ami = self.ec2_backend.amis[image_id]
+            snapshots = {
+                m.get("DeviceName"): (m.get("Ebs") or {}).get("SnapshotId")
+                for m in ami.block_device_mappings
+            }
+            for mapping in mappings:
+                ebs = mapping.get("Ebs")
+                if (
+                    isinstance(ebs, dict)
+                    and not ebs.get("VolumeSize")
+                    and not ebs.get("SnapshotId")
+                    and snapshots.get(mapping.get("DeviceName"))
+                ):
+                    ebs["SnapshotId"] = snapshots[mapping["DeviceName"]]
+        return original(self)
+
+    _parse_block_device_mapping._keel_ami_devices = True  # type: ignore[attr-defined]
+    InstanceResponse._parse_block_device_mapping = _parse_block_device_mapping
+
+
 def apply_patches() -> None:
     import moto
 
@@ -1994,6 +2049,7 @@ def apply_patches() -> None:
     patch_vpc_isolation()
     patch_ec2_instance_profile_propagation()
     patch_ec2_launch_template_carry_over()
+    patch_ec2_ami_device_override()
 
 
 class _Stop(BaseException):

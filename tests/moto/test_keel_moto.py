@@ -1798,6 +1798,54 @@ class LaunchTemplateCarryOverTest(SharedServer):
         self.assertEqual(self.ec2.describe_tags(Filters=[tagged])["Tags"], [])
 
 
+class AmiDeviceOverrideTest(SharedServer):
+    """Patch N: a mapping of one of the AMI's devices takes the rest from the AMI."""
+
+    # A Deep Learning AMI from moto's built-in list; its root device is /dev/xvda.
+    AMI = "ami-999844e0"
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+
+    def launch(self, device, ebs):
+        r = self.ec2.run_instances(
+            ImageId=self.AMI,
+            MinCount=1,
+            MaxCount=1,
+            BlockDeviceMappings=[{"DeviceName": device, "Ebs": ebs}],
+        )
+        return r["Instances"][0]["InstanceId"]
+
+    def volumes(self, instance_id):
+        return self.ec2.describe_volumes(
+            Filters=[{"Name": "attachment.instance-id", "Values": [instance_id]}]
+        )["Volumes"]
+
+    def test_encrypting_the_root_device_alone_restores_the_ami_snapshot(self):
+        [image] = self.ec2.describe_images(ImageIds=[self.AMI])["Images"]
+        [root] = [
+            m
+            for m in image["BlockDeviceMappings"]
+            if m["DeviceName"] == image["RootDeviceName"]
+        ]
+        iid = self.launch(image["RootDeviceName"], {"Encrypted": True})
+        [volume] = self.volumes(iid)
+        self.assertTrue(volume["Encrypted"])
+        self.assertEqual(volume["SnapshotId"], root["Ebs"]["SnapshotId"])
+        self.assertEqual(volume["Size"], root["Ebs"]["VolumeSize"])
+        self.assertEqual(volume["Attachments"][0]["Device"], image["RootDeviceName"])
+
+    def test_a_size_still_wins_over_the_snapshot_size(self):
+        iid = self.launch("/dev/xvda", {"Encrypted": True, "VolumeSize": 100})
+        [volume] = self.volumes(iid)
+        self.assertEqual(volume["Size"], 100)
+
+    def test_a_device_the_ami_does_not_map_still_needs_a_size(self):
+        self.assertClientError(
+            "MissingParameter", 400, self.launch, "/dev/sdf", {"Encrypted": True}
+        )
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 

@@ -1,5 +1,6 @@
 //! EC2 resources: `aws_vpc` and `aws_subnet`.
 
+use super::pages::from_pages;
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
 use super::{prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
 use crate::addr::ResourceAddr;
@@ -216,22 +217,18 @@ pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
 /// attributes have no batch API, so they take two DescribeVpcAttribute calls per VPC.
 pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let vpcs = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let vpcs = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_vpcs()
             .filters(filter_any("vpc-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeVpcs", e))?;
-            for v in page.vpcs() {
-                if let Some(id) = v.vpc_id() {
-                    out.push((id.to_string(), v.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeVpcs",
+            pages,
+            |p| p.vpcs(),
+            |v| Some((v.vpc_id()?.to_string(), v.clone())),
+        )
     })
     .await?;
     let live: Vec<String> = ids
@@ -239,61 +236,51 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
         .filter(|i| vpcs.contains_key(*i))
         .cloned()
         .collect();
-    let main_rt = by_ids(&live, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    // The VPC's main route table, default network ACL and default security group, each
+    // keyed by its VPC's id.
+    let main_rt = by_ids(&live, |chunk| {
+        let pages = ec2
             .describe_route_tables()
             .filters(filter_any("vpc-id", &chunk))
             .filters(filter("association.main", "true"))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
-            for r in page.route_tables() {
-                if let (Some(vpc), Some(id)) = (r.vpc_id(), r.route_table_id()) {
-                    out.push((vpc.to_string(), id.to_string()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeRouteTables",
+            pages,
+            |p| p.route_tables(),
+            |r| Some((r.vpc_id()?.to_string(), r.route_table_id()?.to_string())),
+        )
     })
     .await?;
-    let acl = by_ids(&live, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let acl = by_ids(&live, |chunk| {
+        let pages = ec2
             .describe_network_acls()
             .filters(filter_any("vpc-id", &chunk))
             .filters(filter("default", "true"))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeNetworkAcls", e))?;
-            for a in page.network_acls() {
-                if let (Some(vpc), Some(id)) = (a.vpc_id(), a.network_acl_id()) {
-                    out.push((vpc.to_string(), id.to_string()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeNetworkAcls",
+            pages,
+            |p| p.network_acls(),
+            |a| Some((a.vpc_id()?.to_string(), a.network_acl_id()?.to_string())),
+        )
     })
     .await?;
-    let sg = by_ids(&live, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let sg = by_ids(&live, |chunk| {
+        let pages = ec2
             .describe_security_groups()
             .filters(filter_any("vpc-id", &chunk))
             .filters(filter("group-name", "default"))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-            for g in page.security_groups() {
-                if let (Some(vpc), Some(id)) = (g.vpc_id(), g.group_id()) {
-                    out.push((vpc.to_string(), id.to_string()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeSecurityGroups",
+            pages,
+            |p| p.security_groups(),
+            |g| Some((g.vpc_id()?.to_string(), g.group_id()?.to_string())),
+        )
     })
     .await?;
     let dns = |id: String| async move {
@@ -433,22 +420,18 @@ pub async fn read_subnet(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
 /// Reads subnets with one DescribeSubnets call per page of ids.
 pub async fn read_subnets(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_subnets()
             .filters(filter_any("subnet-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSubnets", e))?;
-            for s in page.subnets() {
-                if let Some(id) = s.subnet_id() {
-                    out.push((id.to_string(), s.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeSubnets",
+            pages,
+            |p| p.subnets(),
+            |s| Some((s.subnet_id()?.to_string(), s.clone())),
+        )
     })
     .await?;
     Ok(priors

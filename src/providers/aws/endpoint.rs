@@ -6,6 +6,7 @@
 //! plus one DescribePrefixLists call for the prefix lists of the page's Gateway services.
 
 use super::ec2::{by_ids, ec2_arn, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::pages::from_pages;
 use super::wait::{self, Patience, Poll};
 use super::{TAGS, TAGS_ALL};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
@@ -173,24 +174,21 @@ pub async fn read_vpc_endpoint(ec2: &Client, prior: &Value) -> Result<Option<Val
 /// A deleted endpoint stays listed for a while, in state `deleted`: it counts as gone.
 pub async fn read_vpc_endpoints(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_vpc_endpoints()
             .filters(filter_any("vpc-endpoint-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeVpcEndpoints", e))?;
-            for e in page.vpc_endpoints() {
-                if let Some(id) = e.vpc_endpoint_id()
-                    && state_of(e) != "deleted"
-                {
-                    out.push((id.to_string(), e.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeVpcEndpoints",
+            pages,
+            |p| p.vpc_endpoints(),
+            |e| {
+                let id = e.vpc_endpoint_id()?;
+                (state_of(e) != "deleted").then(|| (id.to_string(), e.clone()))
+            },
+        )
     })
     .await?;
     let services: Vec<String> = found
@@ -215,22 +213,21 @@ async fn prefix_lists(
     ec2: &Client,
     services: &[String],
 ) -> Result<HashMap<String, (String, Vec<String>)>> {
-    by_ids(services, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    by_ids(services, |chunk| {
+        let pages = ec2
             .describe_prefix_lists()
             .filters(filter_any("prefix-list-name", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribePrefixLists", e))?;
-            for pl in page.prefix_lists() {
-                if let (Some(name), Some(id)) = (pl.prefix_list_name(), pl.prefix_list_id()) {
-                    out.push((name.to_string(), (id.to_string(), pl.cidrs().to_vec())));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribePrefixLists",
+            pages,
+            |p| p.prefix_lists(),
+            |pl| {
+                let (name, id) = (pl.prefix_list_name()?, pl.prefix_list_id()?);
+                Some((name.to_string(), (id.to_string(), pl.cidrs().to_vec())))
+            },
+        )
     })
     .await
 }

@@ -4,6 +4,7 @@
 //! plus one GetCallerIdentity for the ARNs.
 
 use super::ec2::{account_id, by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::pages::from_pages;
 use super::{TAGS, TAGS_ALL};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::providers::ProviderError;
@@ -125,22 +126,18 @@ pub async fn read_flow_logs(
     priors: &[Value],
 ) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_flow_logs()
             .filter(filter_any("flow-log-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeFlowLogs", e))?;
-            for f in page.flow_logs() {
-                if let Some(id) = f.flow_log_id() {
-                    out.push((id.to_string(), f.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeFlowLogs",
+            pages,
+            |p| p.flow_logs(),
+            |f| Some((f.flow_log_id()?.to_string(), f.clone())),
+        )
     })
     .await?;
     let account = if found.is_empty() {

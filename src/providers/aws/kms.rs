@@ -6,6 +6,7 @@
 //! (KMS has no batched form of any of them, so four calls per key is the floor; the last
 //! three run concurrently). Aliases are read with one paginated ListAliases for all of them.
 
+use super::pages::from_pages;
 use super::{AwsProvider, TAGS, TAGS_ALL, read_each, unsupported};
 use super::{prior_id, sdk_error, string_map, tag_changes, tags_value, user_tags};
 use crate::addr::ResourceAddr;
@@ -150,15 +151,15 @@ async fn policy_of(kms: &Client, id: &str) -> Result<Option<String>> {
 }
 
 async fn tags_of(kms: &Client, id: &str) -> Result<BTreeMap<String, String>> {
-    let mut tags = BTreeMap::new();
-    let mut pages = kms.list_resource_tags().key_id(id).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ListResourceTags", e))?;
-        for t in page.tags() {
-            tags.insert(t.tag_key().to_string(), t.tag_value().to_string());
-        }
-    }
-    Ok(tags)
+    let pages = kms.list_resource_tags().key_id(id).into_paginator().send();
+    let tags = from_pages(
+        "ListResourceTags",
+        pages,
+        |p| p.tags(),
+        |t| Some((t.tag_key().to_string(), t.tag_value().to_string())),
+    )
+    .await?;
+    Ok(tags.into_iter().collect())
 }
 
 pub async fn read_key(kms: &Client, prior: &Value) -> Result<Option<Value>> {

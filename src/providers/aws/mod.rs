@@ -23,6 +23,7 @@ mod kms;
 mod nat;
 mod network;
 mod network_acl;
+mod pages;
 mod route;
 mod s3;
 mod security_group;

@@ -7,6 +7,7 @@ use super::ec2::{
     account_id, by_ids, ec2_arn, filter_any, ids_of, merge_config, retag, tag_spec, tags_of,
 };
 use super::network::DRAIN;
+use super::pages::from_pages;
 use super::wait::{self, Patience, Poll};
 use super::{TAGS, TAGS_ALL};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
@@ -342,24 +343,21 @@ pub async fn read_nat_gateway(ec2: &Client, prior: &Value) -> Result<Option<Valu
 /// gateway stays listed for a while, in state `deleted`: it counts as gone.
 pub async fn read_nat_gateways(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_nat_gateways()
             .filter(filter_any("nat-gateway-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeNatGateways", e))?;
-            for n in page.nat_gateways() {
-                if let Some(id) = n.nat_gateway_id()
-                    && n.state() != Some(&NatGatewayState::Deleted)
-                {
-                    out.push((id.to_string(), n.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeNatGateways",
+            pages,
+            |p| p.nat_gateways(),
+            |n| {
+                let id = n.nat_gateway_id()?;
+                (n.state() != Some(&NatGatewayState::Deleted)).then(|| (id.to_string(), n.clone()))
+            },
+        )
     })
     .await?;
     Ok(priors

@@ -3,6 +3,7 @@
 //! family's router: it also routes the VPC-isolation types kept in their own files.
 
 use super::ec2::{by_ids, ec2_arn, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::pages::from_pages;
 use super::route::{self, *};
 use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
@@ -90,22 +91,18 @@ pub async fn read_internet_gateway(ec2: &Client, prior: &Value) -> Result<Option
 /// Reads internet gateways with one DescribeInternetGateways call per page of ids.
 pub async fn read_internet_gateways(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_internet_gateways()
             .filters(filter_any("internet-gateway-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeInternetGateways", e))?;
-            for g in page.internet_gateways() {
-                if let Some(id) = g.internet_gateway_id() {
-                    out.push((id.to_string(), g.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeInternetGateways",
+            pages,
+            |p| p.internet_gateways(),
+            |g| Some((g.internet_gateway_id()?.to_string(), g.clone())),
+        )
     })
     .await?;
     Ok(priors
@@ -209,22 +206,18 @@ pub(super) async fn route_tables_by_id(
     ec2: &Client,
     ids: &[String],
 ) -> Result<HashMap<String, RouteTable>> {
-    by_ids(ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    by_ids(ids, |chunk| {
+        let pages = ec2
             .describe_route_tables()
             .filters(filter_any("route-table-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
-            for rt in page.route_tables() {
-                if let Some(id) = rt.route_table_id() {
-                    out.push((id.to_string(), rt.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeRouteTables",
+            pages,
+            |p| p.route_tables(),
+            |rt| Some((rt.route_table_id()?.to_string(), rt.clone())),
+        )
     })
     .await
 }

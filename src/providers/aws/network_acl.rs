@@ -9,6 +9,7 @@ use super::ec2::{
     by_ids, ec2_arn, filter, filter_any, ids_of, merge_config, retag, tag_spec, tags_of,
 };
 use super::network::{DRAIN, DRAINING};
+use super::pages::from_pages;
 use super::wait;
 use super::{TAGS, TAGS_ALL};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
@@ -349,22 +350,18 @@ pub async fn read_network_acl(ec2: &Client, prior: &Value) -> Result<Option<Valu
 /// Reads network ACLs with one DescribeNetworkAcls call per page of ids.
 pub async fn read_network_acls(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_network_acls()
             .filters(filter_any("network-acl-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeNetworkAcls", e))?;
-            for a in page.network_acls() {
-                if let Some(id) = a.network_acl_id() {
-                    out.push((id.to_string(), a.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeNetworkAcls",
+            pages,
+            |p| p.network_acls(),
+            |a| Some((a.network_acl_id()?.to_string(), a.clone())),
+        )
     })
     .await?;
     Ok(priors

@@ -3,6 +3,7 @@
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config};
 use super::network::route_tables_by_id;
+use super::pages::from_pages;
 use super::{prior_id, sdk_error};
 use crate::providers::ProviderError;
 use crate::providers::schema::{Attr, ResourceSchema, Ty};
@@ -241,24 +242,30 @@ pub async fn read_route_table_associations(
     priors: &[Value],
 ) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_route_tables()
             .filters(filter_any("association.route-table-association-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeRouteTables", e))?;
-            for a in page.route_tables().iter().flat_map(|rt| rt.associations()) {
-                if let Some(id) = a.route_table_association_id()
-                    && chunk.iter().any(|c| c == id)
-                {
-                    out.push((id.to_string(), a.clone()));
-                }
-            }
-        }
-        Ok(out)
+        // A table answers all its associations: keep the asked-for ones.
+        from_pages(
+            "DescribeRouteTables",
+            pages,
+            |p| p.route_tables(),
+            move |rt| {
+                rt.associations()
+                    .iter()
+                    .filter_map(|a| {
+                        let id = a.route_table_association_id()?;
+                        chunk
+                            .iter()
+                            .any(|c| c == id)
+                            .then(|| (id.to_string(), a.clone()))
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
     })
     .await?;
     Ok(ids

@@ -15,6 +15,7 @@
 //! group never revokes them and they never show up as drift on the group.
 
 use super::ec2::{by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::pages::from_pages;
 use super::security_group_rule::{self as rule, Direction};
 use super::wait::{self, Patience};
 use super::{AwsProvider, TAGS, TAGS_ALL, unsupported};
@@ -389,16 +390,18 @@ pub async fn read_security_group(ec2: &Client, prior: &Value) -> Result<Option<V
 pub async fn read_security_groups(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
     let found = by_ids(&ids, |chunk| async move {
-        let mut groups = Vec::new();
-        let mut pages = ec2
+        let pages = ec2
             .describe_security_groups()
             .filters(filter_any("group-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSecurityGroups", e))?;
-            groups.extend(page.security_groups().iter().cloned());
-        }
+        let groups = from_pages(
+            "DescribeSecurityGroups",
+            pages,
+            |p| p.security_groups(),
+            |g| Some(g.clone()),
+        )
+        .await?;
         let live: Vec<String> = groups
             .iter()
             .filter_map(|g| g.group_id().map(str::to_string))

@@ -10,6 +10,7 @@
 //! tells them from its inline rules and leaves them alone.
 
 use super::ec2::{by_ids, ec2_arn, filter_any, ids_of, merge_config, retag, tag_spec, tags_of};
+use super::pages::from_pages;
 use super::{TAGS, TAGS_ALL};
 use super::{prior_id, sdk_error, string_map, tags_value, user_tags};
 use crate::providers::ProviderError;
@@ -198,24 +199,22 @@ pub async fn read_rules(
     priors: &[Value],
 ) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
-    let found = by_ids(&ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    let egress = dir == Direction::Egress;
+    let found = by_ids(&ids, |chunk| {
+        let pages = ec2
             .describe_security_group_rules()
             .filters(filter_any("security-group-rule-id", &chunk))
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
-            for r in page.security_group_rules() {
-                if let Some(id) = r.security_group_rule_id()
-                    && r.is_egress() == Some(dir == Direction::Egress)
-                {
-                    out.push((id.to_string(), r.clone()));
-                }
-            }
-        }
-        Ok(out)
+        from_pages(
+            "DescribeSecurityGroupRules",
+            pages,
+            |p| p.security_group_rules(),
+            move |r| {
+                let id = r.security_group_rule_id()?;
+                (r.is_egress() == Some(egress)).then(|| (id.to_string(), r.clone()))
+            },
+        )
     })
     .await?;
     Ok(priors
@@ -403,19 +402,23 @@ pub(super) async fn owned_rules(
     if groups.is_empty() {
         return Ok(owned);
     }
-    let mut pages = ec2
+    let pages = ec2
         .describe_security_group_rules()
         .filters(filter_any("group-id", groups))
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("DescribeSecurityGroupRules", e))?;
-        for r in page.security_group_rules() {
+    let rules = from_pages(
+        "DescribeSecurityGroupRules",
+        pages,
+        |p| p.security_group_rules(),
+        |r| {
             let tagged = r.tags().iter().any(|t| t.key() == Some(TAG_ADDRESS));
-            if let Some(g) = r.group_id().filter(|_| tagged) {
-                owned.entry(g.to_string()).or_default().push(r.clone());
-            }
-        }
+            Some((r.group_id().filter(|_| tagged)?.to_string(), r.clone()))
+        },
+    )
+    .await?;
+    for (group, rule) in rules {
+        owned.entry(group).or_default().push(rule);
     }
     Ok(owned)
 }

@@ -1,7 +1,8 @@
 //! Waiting on AWS, always bounded: polling an object until it reaches a state (a NAT
-//! gateway becoming available or deleted), and retrying a call AWS refuses while
-//! dependents drain (DependencyViolation on a delete). Running out of time is an error that
-//! says what was waited for, for how long, and what AWS said last.
+//! gateway becoming available, an instance running), and retrying a call AWS refuses for
+//! now (DependencyViolation while dependents drain, IAM names not yet propagated). Every
+//! wait in the AWS provider goes through here. Running out of time is an error that says
+//! what was waited for, for how long, and what AWS said last.
 
 use crate::providers::ProviderError;
 use std::future::Future;
@@ -162,6 +163,19 @@ mod tests {
             err.message
         );
         assert!(err.message.contains("still pending"), "{}", err.message);
+    }
+
+    #[tokio::test]
+    async fn until_stops_at_the_first_error() {
+        let n = AtomicUsize::new(0);
+        let err = until::<(), _, _>("x", QUICK, || async {
+            n.fetch_add(1, Ordering::SeqCst);
+            Err(ProviderError::with_code("Boom", "no"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.code.as_deref(), Some("Boom"));
+        assert_eq!(n.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

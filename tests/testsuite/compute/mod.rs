@@ -11,6 +11,7 @@ mod launch_template;
 mod placement_group;
 mod profile;
 mod refresh;
+mod root_volume;
 
 use crate::fixture::{Project, Run};
 use serde_json::Value as Json;

@@ -5,7 +5,7 @@
 use super::instance_read::{describe_one, read_many};
 use super::launch_template::METADATA;
 use super::values::{first, flag, int, object, string, strings};
-use super::wait::{INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_TERMINATED, Poll};
+use super::wait::{INSTANCE_RUNNING, INSTANCE_STOPPED, INSTANCE_TERMINATED, Poll, until};
 use crate::providers::ProviderError;
 use crate::providers::aws::ec2::{merge_config, tag_spec};
 use crate::providers::aws::{TAGS, TAGS_ALL, prior_id, sdk_error, string_map};
@@ -371,8 +371,10 @@ async fn root_mapping(ec2: &Client, config: &Value, root: &Value) -> Result<Bloc
 }
 
 pub(super) async fn wait_running(ec2: &Client, id: &str) -> Result<()> {
-    INSTANCE_RUNNING
-        .until(&format!("instance {id} to reach running"), || async {
+    until(
+        &format!("instance {id} to reach running"),
+        INSTANCE_RUNNING,
+        || async {
             let Some(i) = describe_one(ec2, id).await? else {
                 return Ok(Poll::Pending("not yet visible".to_string()));
             };
@@ -382,7 +384,7 @@ pub(super) async fn wait_running(ec2: &Client, id: &str) -> Result<()> {
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_default();
             match state.as_str() {
-                "running" => Ok(Poll::Ready(())),
+                "running" => Ok(Poll::Done(())),
                 "shutting-down" | "terminated" => {
                     let why = i
                         .state_reason()
@@ -398,8 +400,9 @@ pub(super) async fn wait_running(ec2: &Client, id: &str) -> Result<()> {
                 }
                 _ => Ok(Poll::Pending(state)),
             }
-        })
-        .await
+        },
+    )
+    .await
 }
 
 pub(super) async fn wait_state(ec2: &Client, id: &str, want: &str) -> Result<()> {
@@ -408,20 +411,23 @@ pub(super) async fn wait_state(ec2: &Client, id: &str, want: &str) -> Result<()>
     } else {
         INSTANCE_TERMINATED
     };
-    waiter
-        .until(&format!("instance {id} to reach {want}"), || async {
+    until(
+        &format!("instance {id} to reach {want}"),
+        waiter,
+        || async {
             let state = describe_one(ec2, id)
                 .await?
                 .and_then(|i| i.state().and_then(|s| s.name()).cloned())
                 .map(|s| s.as_str().to_string());
             Ok(match state {
-                None if want == "terminated" => Poll::Ready(()),
-                Some(s) if s == want => Poll::Ready(()),
+                None if want == "terminated" => Poll::Done(()),
+                Some(s) if s == want => Poll::Done(()),
                 Some(s) => Poll::Pending(s),
                 None => Poll::Pending("not visible".to_string()),
             })
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// Terminates the instance and waits until it is gone. Termination protection

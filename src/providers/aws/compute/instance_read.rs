@@ -11,6 +11,7 @@
 use super::values::{block, first, object, opt_bool, opt_int, opt_str, own_tags, string_set};
 use crate::providers::ProviderError;
 use crate::providers::aws::ec2::{by_ids, ec2_arn, filter_any, ids_of, tags_of};
+use crate::providers::aws::pages::from_pages;
 use crate::providers::aws::{sdk_error, tags_value, user_tags};
 use crate::value::Value;
 use aws_sdk_ec2::Client;
@@ -32,26 +33,27 @@ fn gone(i: &Instance) -> bool {
 /// Instances by id with their owner account, terminated ones included, one
 /// DescribeInstances call per page of 200 ids.
 async fn describe(ec2: &Client, ids: &[String]) -> Result<HashMap<String, (Instance, String)>> {
-    by_ids(ids, |chunk| async move {
-        let mut out = Vec::new();
-        let mut pages = ec2
+    by_ids(ids, |chunk| {
+        let pages = ec2
             .describe_instances()
             .filters(filter_any("instance-id", &chunk))
             .max_results(1000)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("DescribeInstances", e))?;
-            for r in page.reservations() {
+        from_pages(
+            "DescribeInstances",
+            pages,
+            |p| p.reservations(),
+            |r| {
                 let owner = r.owner_id().unwrap_or_default();
-                for i in r.instances() {
-                    if let Some(id) = i.instance_id() {
-                        out.push((id.to_string(), (i.clone(), owner.to_string())));
-                    }
-                }
-            }
-        }
-        Ok(out)
+                r.instances()
+                    .iter()
+                    .filter_map(|i| {
+                        Some((i.instance_id()?.to_string(), (i.clone(), owner.to_string())))
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
     })
     .await
 }

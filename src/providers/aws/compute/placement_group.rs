@@ -2,7 +2,7 @@
 //! into. Terraform's id is the group's name; tags go on its `pg-...` id.
 
 use super::values::{int, object, opt_int, opt_str, string};
-use super::wait::{PLACEMENT_GROUP, Poll};
+use super::wait::{PLACEMENT_GROUP, Poll, until};
 use crate::providers::ProviderError;
 use crate::providers::aws::ec2::{
     by_ids, filter_any, ids_of, merge_config, retag, tag_spec, tags_of,
@@ -52,25 +52,25 @@ pub(super) async fn create(ec2: &Client, config: &Value) -> Result<Value> {
     let known = object([("id", Value::str(&name))]);
     let prior = &merge_config(&known, config);
     let names = std::slice::from_ref(&name);
-    PLACEMENT_GROUP
-        .until(
-            &format!("placement group {name} to become available"),
-            || async move {
-                let group = describe(ec2, names).await?;
-                Ok(match group.get(&names[0]) {
-                    Some(g) if g.state().map(|s| s.as_str()) == Some("available") => {
-                        Poll::Ready(value(prior, &names[0], g))
-                    }
-                    Some(g) => Poll::Pending(
-                        g.state()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                    ),
-                    None => Poll::Pending("not yet visible".to_string()),
-                })
-            },
-        )
-        .await
+    until(
+        &format!("placement group {name} to become available"),
+        PLACEMENT_GROUP,
+        || async move {
+            let group = describe(ec2, names).await?;
+            Ok(match group.get(&names[0]) {
+                Some(g) if g.state().map(|s| s.as_str()) == Some("available") => {
+                    Poll::Done(value(prior, &names[0], g))
+                }
+                Some(g) => Poll::Pending(
+                    g.state()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                ),
+                None => Poll::Pending("not yet visible".to_string()),
+            })
+        },
+    )
+    .await
 }
 
 /// Placement groups by name, one DescribePlacementGroups call per page of names. Groups
@@ -147,8 +147,10 @@ pub(super) async fn update(ec2: &Client, prior: &Value, config: &Value) -> Resul
 /// InvalidPlacementGroup.InUse; keel keeps trying for as long as it waits for a group.
 pub(super) async fn delete(ec2: &Client, prior: &Value) -> Result<()> {
     let name = prior_id(prior)?.to_string();
-    PLACEMENT_GROUP
-        .until(&format!("placement group {name} to be deleted"), || async {
+    until(
+        &format!("placement group {name} to be deleted"),
+        PLACEMENT_GROUP,
+        || async {
             match ec2.delete_placement_group().group_name(&name).send().await {
                 Ok(_) => {}
                 Err(e) if e.code() == Some("InvalidPlacementGroup.Unknown") => {}
@@ -161,8 +163,9 @@ pub(super) async fn delete(ec2: &Client, prior: &Value) -> Result<()> {
             Ok(if left.contains_key(&name) {
                 Poll::Pending("deleting".to_string())
             } else {
-                Poll::Ready(())
+                Poll::Done(())
             })
-        })
-        .await
+        },
+    )
+    .await
 }

@@ -4,13 +4,14 @@
 //! dates.
 
 use crate::providers::ProviderError;
+use crate::providers::aws::wait::{Patience, retry_while};
 use crate::providers::policy::keep_prior;
 use crate::value::Value;
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_iam::types::Tag;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub(super) type Result<T> = std::result::Result<T, ProviderError>;
 
@@ -50,19 +51,12 @@ pub(super) fn document(prior: &Value, cloud_raw: &str) -> Value {
 }
 
 /// How long keel waits for IAM to make something it just created visible everywhere.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Patience {
-    pub first: Duration,
-    pub longest: Duration,
-    pub budget: Duration,
-}
-
 /// IAM usually settles within seconds; Terraform allows two minutes. Keel gives it 60
 /// seconds, so a name that really does not exist fails within a minute.
 pub(super) const PROPAGATION: Patience = Patience {
-    first: Duration::from_millis(200),
-    longest: Duration::from_secs(5),
-    budget: Duration::from_secs(60),
+    timeout: Duration::from_secs(60),
+    first_pause: Duration::from_millis(200),
+    max_pause: Duration::from_secs(5),
 };
 
 /// Answers IAM gives while something created a moment ago has not reached every endpoint:
@@ -76,47 +70,14 @@ pub(super) fn not_yet_visible(e: &ProviderError) -> bool {
     }
 }
 
-/// Runs `op` until it succeeds or fails for a reason `retry` does not accept, waiting with
-/// exponential backoff between attempts, for at most `patience.budget` in all.
-pub(super) async fn with_patience<T, F, Fut>(
-    patience: Patience,
-    retry: impl Fn(&ProviderError) -> bool,
-    mut op: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let start = Instant::now();
-    let mut wait = patience.first;
-    loop {
-        match op().await {
-            Err(e) if retry(&e) => {
-                if start.elapsed() + wait > patience.budget {
-                    return Err(ProviderError {
-                        code: e.code,
-                        message: format!(
-                            "{} (still so after waiting {}s for IAM to propagate)",
-                            e.message,
-                            start.elapsed().as_secs()
-                        ),
-                    });
-                }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(patience.longest);
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Runs `op`, waiting out IAM propagation ([`not_yet_visible`]).
+/// Runs `op`, waiting out IAM propagation ([`not_yet_visible`]) for at most
+/// [`PROPAGATION`].
 pub(super) async fn settled<T, F, Fut>(op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
 {
-    with_patience(PROPAGATION, not_yet_visible, op).await
+    retry_while(not_yet_visible, PROPAGATION, op).await
 }
 
 /// Is this the answer for something that does not exist?
@@ -398,16 +359,16 @@ mod tests {
 
     fn quick() -> Patience {
         Patience {
-            first: Duration::from_millis(1),
-            longest: Duration::from_millis(4),
-            budget: Duration::from_millis(200),
+            timeout: Duration::from_millis(200),
+            first_pause: Duration::from_millis(1),
+            max_pause: Duration::from_millis(4),
         }
     }
 
     #[tokio::test]
     async fn a_new_principal_is_waited_for_and_other_errors_are_not() {
         let attempts = Cell::new(0);
-        let out = with_patience(quick(), not_yet_visible, || {
+        let out = retry_while(not_yet_visible, quick(), || {
             attempts.set(attempts.get() + 1);
             let n = attempts.get();
             async move {
@@ -425,7 +386,7 @@ mod tests {
         assert_eq!(out, Ok(3));
 
         attempts.set(0);
-        let out: Result<()> = with_patience(quick(), not_yet_visible, || {
+        let out: Result<()> = retry_while(not_yet_visible, quick(), || {
             attempts.set(attempts.get() + 1);
             async {
                 Err(ProviderError::with_code(
@@ -442,7 +403,7 @@ mod tests {
     #[tokio::test]
     async fn waiting_is_bounded_and_says_so() {
         let attempts = Cell::new(0);
-        let out: Result<()> = with_patience(quick(), not_yet_visible, || {
+        let out: Result<()> = retry_while(not_yet_visible, quick(), || {
             attempts.set(attempts.get() + 1);
             async {
                 Err(ProviderError::with_code(
@@ -454,7 +415,7 @@ mod tests {
         .await;
         let e = out.unwrap_err();
         assert_eq!(e.code.as_deref(), Some("NoSuchEntity"));
-        assert!(e.message.contains("waiting"), "{}", e.message);
+        assert!(e.message.contains("after retrying for"), "{}", e.message);
         assert!(
             attempts.get() > 2 && attempts.get() < 200,
             "{}",

@@ -8,6 +8,7 @@ use super::common::{
     user_tags,
 };
 use crate::providers::ProviderError;
+use crate::providers::aws::pages::from_pages;
 use crate::providers::aws::{
     AwsProvider, TAGS, TAGS_ALL, prior_id, sdk_error, string_map, tag_changes, tags_value,
 };
@@ -179,17 +180,18 @@ pub async fn update(iam: &Client, prior: &Value, config: &Value) -> Result<Value
 }
 
 async fn versions(iam: &Client, arn: &str) -> Result<Vec<PolicyVersion>> {
-    let mut out = Vec::new();
-    let mut pages = iam
+    let pages = iam
         .list_policy_versions()
         .policy_arn(arn)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ListPolicyVersions", e))?;
-        out.extend(page.versions().iter().cloned());
-    }
-    Ok(out)
+    from_pages(
+        "ListPolicyVersions",
+        pages,
+        |p| p.versions(),
+        |v| Some(v.clone()),
+    )
+    .await
 }
 
 /// The number in a version id (`v12` -> 12), for ordering when dates are missing.

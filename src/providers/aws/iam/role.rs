@@ -5,9 +5,11 @@
 
 use super::common::{
     Result, date, document, fill_from, iam_tags, is_missing, name_of, number, object, opt_str,
-    settled, tags_of, updated, user_tags, with_patience,
+    settled, tags_of, updated, user_tags,
 };
 use crate::providers::ProviderError;
+use crate::providers::aws::pages::from_pages;
+use crate::providers::aws::wait::retry_while;
 use crate::providers::aws::{
     AwsProvider, TAGS, TAGS_ALL, prior_id, sdk_error, string_map, tag_changes, tags_value,
 };
@@ -297,7 +299,7 @@ pub async fn delete(iam: &Client, prior: &Value) -> Result<()> {
     }
     // What was just detached can take a moment to stop counting against the role.
     let conflict = |e: &ProviderError| e.code.as_deref() == Some("DeleteConflict");
-    match with_patience(super::common::PROPAGATION, conflict, || {
+    match retry_while(conflict, super::common::PROPAGATION, || {
         delete_role(iam, &name)
     })
     .await
@@ -325,47 +327,47 @@ struct Holdings {
 
 impl Holdings {
     async fn of(iam: &Client, name: &str) -> Result<Holdings> {
-        let mut held = Holdings {
-            attached: Vec::new(),
-            inline: Vec::new(),
-            profiles: Vec::new(),
-        };
-        let mut pages = iam
+        let pages = iam
             .list_attached_role_policies()
             .role_name(name)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("ListAttachedRolePolicies", e))?;
-            held.attached.extend(
-                page.attached_policies()
-                    .iter()
-                    .filter_map(|a| a.policy_arn().map(str::to_string)),
-            );
-        }
-        let mut pages = iam
+        let attached = from_pages(
+            "ListAttachedRolePolicies",
+            pages,
+            |p| p.attached_policies(),
+            |a| a.policy_arn().map(str::to_string),
+        )
+        .await?;
+        let pages = iam
             .list_role_policies()
             .role_name(name)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("ListRolePolicies", e))?;
-            held.inline.extend(page.policy_names().iter().cloned());
-        }
-        let mut pages = iam
+        let inline = from_pages(
+            "ListRolePolicies",
+            pages,
+            |p| p.policy_names(),
+            |n| Some(n.clone()),
+        )
+        .await?;
+        let pages = iam
             .list_instance_profiles_for_role()
             .role_name(name)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| sdk_error("ListInstanceProfilesForRole", e))?;
-            held.profiles.extend(
-                page.instance_profiles()
-                    .iter()
-                    .map(|p| p.instance_profile_name().to_string()),
-            );
-        }
-        Ok(held)
+        let profiles = from_pages(
+            "ListInstanceProfilesForRole",
+            pages,
+            |p| p.instance_profiles(),
+            |p| Some(p.instance_profile_name().to_string()),
+        )
+        .await?;
+        Ok(Holdings {
+            attached,
+            inline,
+            profiles,
+        })
     }
 
     fn describe(&self) -> String {

@@ -2,6 +2,7 @@
 //! a stack is read with one paginated ListAliases.
 
 use crate::providers::ProviderError;
+use crate::providers::aws::pages::from_pages;
 use crate::providers::aws::{prior_id, sdk_error};
 use crate::providers::schema::{Attr, ResourceSchema, Ty};
 use crate::value::Value;
@@ -61,17 +62,15 @@ async fn read_alias(kms: &Client, prior: &Value) -> Result<Option<Value>> {
 
 /// Every alias in the region, by name: one ListAliases call per page of 100.
 async fn list_aliases(kms: &Client) -> Result<HashMap<String, aws_sdk_kms::types::AliasListEntry>> {
-    let mut out = HashMap::new();
-    let mut pages = kms.list_aliases().limit(100).into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ListAliases", e))?;
-        for a in page.aliases() {
-            if let Some(name) = a.alias_name() {
-                out.insert(name.to_string(), a.clone());
-            }
-        }
-    }
-    Ok(out)
+    let pages = kms.list_aliases().limit(100).into_paginator().send();
+    let aliases = from_pages(
+        "ListAliases",
+        pages,
+        |p| p.aliases(),
+        |a| Some((a.alias_name()?.to_string(), a.clone())),
+    )
+    .await?;
+    Ok(aliases.into_iter().collect())
 }
 
 /// `target_key_id` as configured when it names the key the alias points to (by id or
