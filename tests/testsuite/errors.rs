@@ -152,3 +152,63 @@ fn an_empty_endpoint_setting_is_no_endpoint() {
         "{out}"
     );
 }
+
+#[test]
+fn an_unreachable_endpoint_is_named_in_words_not_an_sdk_dump() {
+    let p = crate::fixture::Project::new("unreachable");
+    p.write(
+        "main.hcl",
+        "data \"aws_caller_identity\" \"me\" {}\noutput \"account\" { value = data.aws_caller_identity.me.account_id }\n",
+    );
+    let run: crate::fixture::Run = p
+        .command(&["plan"])
+        // Nothing listens on port 9 of the loopback address.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("run keel")
+        .into();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("cannot reach the AWS endpoint"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("data.aws_caller_identity.me"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("DispatchFailure("), "{}", run.stderr);
+}
+
+#[test]
+fn missing_credentials_say_how_to_provide_them() {
+    let p = crate::fixture::Project::new("nocreds");
+    p.write(
+        "main.hcl",
+        "data \"aws_caller_identity\" \"me\" {}\noutput \"account\" { value = data.aws_caller_identity.me.account_id }\n",
+    );
+    let home = tempfile::tempdir().unwrap();
+    let run: crate::fixture::Run = p
+        .command(&["plan"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("run keel")
+        .into();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no AWS credentials could be loaded"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("AWS_ACCESS_KEY_ID"), "{}", run.stderr);
+    assert!(!run.stderr.contains("DispatchFailure("), "{}", run.stderr);
+}

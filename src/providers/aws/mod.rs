@@ -314,10 +314,39 @@ where
             code,
             format!("{op}: {}", message.unwrap_or("no message from AWS")),
         ),
-        (None, _) => ProviderError::new(format!(
-            "{op}: {}",
-            aws_sdk_ec2::error::DisplayErrorContext(&err)
-        )),
+        (None, _) => ProviderError::new(format!("{op}: {}", no_answer(&err))),
+    }
+}
+
+/// Why a call got no answer from AWS, in words: missing credentials and unreachable
+/// endpoints get a hint; otherwise the chain of causes, never the SDK's debug dump.
+fn no_answer<E, R>(err: &aws_sdk_ec2::error::SdkError<E, R>) -> String
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    use aws_sdk_ec2::error::SdkError;
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = e.source();
+    }
+    let chain = parts.join(": ");
+    if chain.contains("loading credentials") || chain.contains("no providers in chain") {
+        return format!(
+            "no AWS credentials could be loaded ({chain})\n  help: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run where an instance or task role applies; for a local endpoint also set AWS_ENDPOINT_URL"
+        );
+    }
+    match err {
+        SdkError::TimeoutError(_) => format!("the call timed out ({chain})"),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => format!(
+            "cannot reach the AWS endpoint ({chain})\n  help: check the network, and the endpoint (AWS_ENDPOINT_URL or the provider block's endpoint) if one is set"
+        ),
+        _ => chain,
     }
 }
 
