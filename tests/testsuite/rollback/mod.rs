@@ -169,7 +169,10 @@ resource "aws_kms_key" "data" {{
 resource "aws_s3_bucket" "data" {{
   bucket        = "{name}"
   force_destroy = true
-  tags          = {{ tier = "{tier}" }}
+  # The bucket names the subnet its data is read from: in the update, its tagging waits
+  # for subnet b's replacement, so a failure there has a replacement to undo whatever
+  # order the other calls take.
+  tags          = {{ tier = "{tier}", subnet = aws_subnet.b.id }}
 }}
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "data" {{
