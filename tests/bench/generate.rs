@@ -20,9 +20,12 @@ fn main() -> ExitCode {
     };
     let out = PathBuf::from(out);
     for size in sizes {
-        let Ok(n) = size.parse::<usize>() else {
-            eprintln!("{size}: not a number of resource instances");
-            return ExitCode::from(2);
+        let n = match size.parse::<usize>() {
+            Ok(n) if (100..=100_000).contains(&n) && n.is_multiple_of(100) => n,
+            _ => {
+                eprintln!("{size}: give a number of instances, a multiple of 100 up to 100000");
+                return ExitCode::from(2);
+            }
         };
         let dir = out.join(format!("n{n}"));
         let shape = match stack::write_stack(&dir, n) {

@@ -26,7 +26,8 @@ pub struct Shape {
     pub modules: usize,
 }
 
-/// Writes a stack of exactly `n` resource instances (`n` a multiple of 100) into `dir`
+/// Writes a stack of exactly `n` resource instances (`n` a multiple of 100, at most
+/// 100,000: `range()` stops at 1,024 elements) into `dir`
 /// (created): `main.hcl` and the module it calls, `modules/net/main.hcl`.
 ///
 /// A tenth of the instances come from one `count` block (IAM roles), a tenth from one
@@ -35,7 +36,10 @@ pub struct Shape {
 /// role, 4 buckets (`count`) tagged with the role's name and a subnet's id, and a module
 /// call making a VPC and 4 subnets from the unit's VPC's CIDR.
 pub fn write_stack(dir: &Path, n: usize) -> std::io::Result<Shape> {
-    assert!(n >= 100 && n.is_multiple_of(100), "size must be a multiple of 100");
+    assert!(
+        n >= 100 && n.is_multiple_of(100),
+        "size must be a multiple of 100"
+    );
     let big = n / 10;
     let units = (n - 2 * big) / UNIT;
     std::fs::create_dir_all(dir.join("modules/net"))?;
@@ -56,7 +60,7 @@ variable "prefix" {{
 locals {{
   team  = "ml-platform"
   # range() stops at 1,024 elements, as Terraform's does.
-  names = flatten([for a in range({hundreds}) : [for b in range(100) : "${{var.prefix}}-shared-${{a}}-${{b}}"]])
+  names = flatten([for a in range({tens}) : [for b in range(10) : "${{var.prefix}}-shared-${{a}}-${{b}}"]])
 }}
 
 resource "aws_iam_role" "many" {{
@@ -79,7 +83,7 @@ locals {{
   }})
 }}
 "#,
-        hundreds = big / 100,
+        tens = big / 10,
     ));
     for u in 0..units {
         let (a, b) = (u / 200, u % 200);
@@ -129,7 +133,7 @@ module "net_{u}" {{
     std::fs::write(dir.join("main.hcl"), hcl)?;
     Ok(Shape {
         instances: 2 * big + units * UNIT,
-        blocks: 2 + units * 8,
+        blocks: 2 + units * 7,
         modules: units,
     })
 }
