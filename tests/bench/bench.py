@@ -223,7 +223,7 @@ TYPES: dict[str, str] = {
     "aws_placement_group": 'resource "aws_placement_group" "r" {{\n  count = {n}\n  name = "bench-${{count.index}}"\n  strategy = "cluster"\n}}\n',
     "aws_key_pair": 'resource "aws_key_pair" "r" {{\n  count = {n}\n  key_name = "bench-${{count.index}}"\n  public_key = "' + PUBKEY + '"\n}}\n',
     "aws_launch_template": 'resource "aws_launch_template" "r" {{\n  count = {n}\n  name = "bench-${{count.index}}"\n  instance_type = "t3.micro"\n}}\n',
-    "aws_instance": VPC + 'resource "aws_subnet" "s" {{\n  vpc_id = aws_vpc.main.id\n  cidr_block = "10.0.0.0/20"\n}}\nresource "aws_instance" "r" {{\n  count = {n}\n  ami = "ami-12c6146b"\n  instance_type = "t3.micro"\n  subnet_id = aws_subnet.s.id\n}}\n',
+    "aws_instance": VPC + 'resource "aws_subnet" "s" {{\n  vpc_id = aws_vpc.main.id\n  cidr_block = "10.0.0.0/20"\n}}\nresource "aws_instance" "r" {{\n  count = {n}\n  ami = "ami-12c6146b"\n  instance_type = "t3.micro"\n  subnet_id = aws_subnet.s.id\n  metadata_options {{\n    http_tokens = "required"\n  }}\n  root_block_device {{\n    encrypted = true\n    volume_size = 8\n  }}\n}}\n',
 }
 PAGE = 200
 
