@@ -24,7 +24,7 @@ use hcl_edit::structure::Body;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use resolve::Resolver;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a node is: an index into the matching list of its scope's [`crate::config::Module`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -304,8 +304,14 @@ pub fn build(config: &Config) -> Result<ResourceGraph, Diagnostics> {
             }
         }
     }
+    // Each edge once, in the order first met. (petgraph's update_edge looks through the
+    // source's edges for a duplicate: quadratic for a provider or local that thousands of
+    // blocks use.)
+    let mut seen: HashSet<(Node, Node)> = HashSet::new();
     for (from, to) in edges.into_iter().chain(other_edges) {
-        graph.update_edge(index[&from], index[&to], ());
+        if seen.insert((from, to)) {
+            graph.add_edge(index[&from], index[&to], ());
+        }
     }
 
     // Cycles: every strongly connected component with more than one node, or a self-loop.

@@ -104,6 +104,9 @@ pub struct Module {
     resource_index: HashMap<String, usize>,
     /// `TYPE.NAME` -> index into `data`.
     data_index: HashMap<String, usize>,
+    /// Module call name -> index into `calls` (a stack may call a module thousands of
+    /// times, and every instance address is looked up through its calls).
+    call_index: HashMap<String, usize>,
 }
 
 impl Module {
@@ -117,7 +120,14 @@ impl Module {
     }
 
     pub fn call(&self, name: &str) -> Option<usize> {
-        self.calls.iter().position(|c| c.name == name)
+        match self.call_index.get(name) {
+            Some(&i) => Some(i),
+            // Not indexed (a module assembled by hand, as tests do).
+            None if self.call_index.len() != self.calls.len() => {
+                self.calls.iter().position(|c| c.name == name)
+            }
+            None => None,
+        }
     }
 
     pub fn variable(&self, name: &str) -> Option<usize> {
@@ -141,6 +151,11 @@ impl Module {
             .enumerate()
             .map(|(i, r)| (r.key(), i))
             .collect();
+        // The first of two calls of one name, as a search from the front finds it.
+        self.call_index = HashMap::new();
+        for (i, c) in self.calls.iter().enumerate() {
+            self.call_index.entry(c.name.clone()).or_insert(i);
+        }
     }
 }
 

@@ -22,7 +22,7 @@ use crate::addr::{DataAddr, ProviderAddr, ResourceAddr};
 use crate::config::Config;
 use crate::diag::Diagnostics;
 use crate::eval::{self, Hook, Inputs, ProviderSettings, computed_value};
-use crate::graph::{Node, ResourceGraph};
+use crate::graph::{Kind, Node, ResourceGraph};
 use crate::plan::{Action, Change, Plan};
 use crate::providers::schema;
 use crate::providers::schema::{Mode, Ty};
@@ -146,13 +146,32 @@ impl<'a> Inventory<'a> {
                 .collect(),
             seen: HashMap::new(),
         };
+        // Markers only ever stand in for unknown values: a plan that knows every value
+        // (a stack already applied, planned again) is judged by its own values, and
+        // evaluating the whole configuration a second time would find nothing new. Only
+        // the provider settings are evaluated then.
+        let all_known = kept
+            .iter()
+            .all(|c| !c.config.has_unknown() && !c.after.has_unknown());
         let walked = if plan.destroy {
             None
+        } else if all_known {
+            let providers: Vec<Node> = graph
+                .order()
+                .iter()
+                .copied()
+                .filter(|n| matches!(n.kind, Kind::Provider(_)))
+                .collect();
+            eval::evaluate_for(config, graph, inputs, &providers)
+                .ok()
+                .map(|envs| envs.providers)
         } else {
-            eval::walk(config, graph, inputs, &mut hook).ok()
+            eval::walk(config, graph, inputs, &mut hook)
+                .ok()
+                .map(|w| w.providers)
         };
         let symbolic = walked.is_some();
-        let providers = walked.map(|w| w.providers).unwrap_or_default();
+        let providers = walked.unwrap_or_default();
         let mut seen = hook.seen;
         let items: Vec<Planned<'a>> = kept
             .into_iter()
@@ -258,11 +277,13 @@ impl Hook for Symbolic<'_> {
             .resource_in(config)
             .map(|(r, _)| r.type_.clone())
             .unwrap_or_default();
-        let after = match self.planned.get(addr) {
-            Some(v) => (*v).clone(),
-            None => computed_value(&type_, &value, None),
+        let mut map = match self.planned.get(addr) {
+            Some(v) => v.as_map().cloned().unwrap_or_default(),
+            None => match computed_value(&type_, &value, None) {
+                Value::Map(m) => m,
+                _ => Default::default(),
+            },
         };
-        let mut map = after.as_map().cloned().unwrap_or_default();
         // What the configuration says, references included, over the plan's value.
         if let Some(configured) = value.as_map() {
             for (k, v) in configured {
@@ -275,10 +296,12 @@ impl Hook for Symbolic<'_> {
                 }
             }
         }
-        self.seen.insert(
-            addr.clone(),
-            judged(&type_, &value, &Value::Map(map.clone())),
-        );
+        let full = Value::Map(map);
+        self.seen
+            .insert(addr.clone(), judged(&type_, &value, &full));
+        let Value::Map(mut map) = full else {
+            unreachable!("built as a map above")
+        };
         // References to the resource see markers for its unknown strings.
         if let Some(schema) = schema(&type_) {
             for a in schema.attrs {

@@ -24,19 +24,24 @@ pub fn decode(bytes: &[u8], origin: &Origin<'_>) -> Result<State, StateError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(origin.corrupt("it is empty".into()));
     }
-    let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    // The header first (everything else skipped unparsed), then the document straight
+    // into the model: no JSON tree of a large state is built only to be converted.
+    let header: Header = serde_json::from_slice(bytes).map_err(|e| {
         origin.corrupt(if e.is_eof() {
             format!("it ends too early, as if cut off ({e})")
+        } else if e.is_data() {
+            // Valid JSON, but not an object.
+            "no format version".to_string()
         } else {
             format!("not valid JSON ({e})")
         })
     })?;
-    if json.get("terraform_version").is_some() {
+    if header.terraform_version.is_some() {
         return Err(origin.corrupt(
             "it is a Terraform state file, not keel's; bring it in with keel state import-terraform".into(),
         ));
     }
-    let Some(version) = json.get("version") else {
+    let Some(version) = header.version else {
         return Err(origin.corrupt("no format version".into()));
     };
     let Some(version) = version.as_u64() else {
@@ -51,7 +56,16 @@ pub fn decode(bytes: &[u8], origin: &Origin<'_>) -> Result<State, StateError> {
     if version == 0 {
         return Err(origin.corrupt("format version 0 does not exist".into()));
     }
-    serde_json::from_value(json).map_err(|e| origin.corrupt(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| origin.corrupt(e.to_string()))
+}
+
+/// The fields a document is checked by before it is read whole.
+#[derive(serde::Deserialize)]
+struct Header {
+    #[serde(default)]
+    version: Option<serde_json::Value>,
+    #[serde(default)]
+    terraform_version: Option<serde::de::IgnoredAny>,
 }
 
 /// Writes a state document: pretty JSON, one trailing newline.

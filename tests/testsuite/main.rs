@@ -5,6 +5,7 @@ mod fixture;
 mod moto;
 
 mod apply;
+mod bench_smoke;
 mod compute;
 mod corpus;
 mod data_sources;
