@@ -2026,6 +2026,68 @@ def patch_ec2_ami_device_override() -> None:
     InstanceResponse._parse_block_device_mapping = _parse_block_device_mapping
 
 
+# ---------------------------------------------------------------------------
+# Patch O: launch template listings page with NextToken.
+#
+# WHY: DescribeLaunchTemplates and DescribeLaunchTemplateVersions return at most
+# MaxResults items and a NextToken when more remain (EC2 API Reference). moto
+# 5.2.5 cuts both lists at MaxResults and returns no NextToken, so a client
+# paging through the region's $Latest versions 200 at a time saw only the
+# first 200 and had to read the rest one template at a time (keel's refresh of
+# 250 templates made 51 calls instead of 2). Now both actions return one page
+# of MaxResults (moto's default of 15 when none is given) from the offset the
+# NextToken names, and a NextToken while items remain.
+# ---------------------------------------------------------------------------
+
+
+def patch_ec2_launch_template_paging() -> None:
+    from moto.ec2.exceptions import InvalidParameterValue
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    for action, key in (
+        ("describe_launch_templates", "LaunchTemplates"),
+        ("describe_launch_template_versions", "LaunchTemplateVersions"),
+    ):
+        original = getattr(LaunchTemplates, action, None)
+        _require(callable(original), f"LaunchTemplates.{action} is missing")
+        _require(
+            not getattr(original, "_keel_paged", False),
+            f"keel's paging patch of {action} is already applied",
+        )
+
+        def paged(self: Any, _original: Any = original, _key: str = key) -> Any:
+            page = self._get_int_param("MaxResults", 15)
+            token = self._get_param("NextToken")
+            if token is not None and not str(token).isdigit():
+                raise InvalidParameterValue(f"Invalid NextToken: {token}")
+            start = int(token) if token is not None else 0
+            bounded = self._get_int_param
+
+            def unbounded(name: str, if_none: Any = None) -> Any:
+                if name == "MaxResults":
+                    return 1_000_000
+                return bounded(name, if_none)
+
+            self._get_int_param = unbounded
+            try:
+                out = _original(self)
+            finally:
+                del self._get_int_param
+            result = out.result
+            _require(
+                isinstance(result, dict) and isinstance(result.get(_key), list),
+                f"{_key} is not a list in moto's answer",
+            )
+            items = result[_key]
+            result[_key] = items[start : start + page]
+            if start + page < len(items):
+                result["NextToken"] = str(start + page)
+            return out
+
+        paged._keel_paged = True  # type: ignore[attr-defined]
+        setattr(LaunchTemplates, action, paged)
+
+
 def apply_patches() -> None:
     import moto
 
@@ -2050,6 +2112,7 @@ def apply_patches() -> None:
     patch_ec2_instance_profile_propagation()
     patch_ec2_launch_template_carry_over()
     patch_ec2_ami_device_override()
+    patch_ec2_launch_template_paging()
 
 
 class _Stop(BaseException):

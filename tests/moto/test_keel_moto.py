@@ -1846,6 +1846,57 @@ class AmiDeviceOverrideTest(SharedServer):
         )
 
 
+class LaunchTemplatePagingTest(SharedServer):
+    """Patch O: launch template listings page with NextToken instead of stopping."""
+
+    def setUp(self):
+        self.ec2 = self.launcher.client("ec2")
+        prefix = f"paging-{uuid.uuid4().hex[:8]}"
+        self.ids = [
+            self.ec2.create_launch_template(
+                LaunchTemplateName=f"{prefix}-{i}",
+                LaunchTemplateData={"InstanceType": "g5.xlarge"},
+            )["LaunchTemplate"]["LaunchTemplateId"]
+            for i in range(7)
+        ]
+
+    def tearDown(self):
+        for template in self.ids:
+            self.ec2.delete_launch_template(LaunchTemplateId=template)
+
+    def test_templates_by_id_come_in_pages(self):
+        first = self.ec2.describe_launch_templates(LaunchTemplateIds=self.ids, MaxResults=5)
+        self.assertEqual(len(first["LaunchTemplates"]), 5)
+        self.assertIn("NextToken", first)
+        pages = self.ec2.get_paginator("describe_launch_templates").paginate(
+            LaunchTemplateIds=self.ids, PaginationConfig={"PageSize": 5}
+        )
+        seen = [t["LaunchTemplateId"] for p in pages for t in p["LaunchTemplates"]]
+        self.assertEqual(sorted(seen), sorted(self.ids))
+
+    def test_latest_versions_of_every_template_come_in_pages(self):
+        pages = list(
+            self.ec2.get_paginator("describe_launch_template_versions").paginate(
+                Versions=["$Latest"], PaginationConfig={"PageSize": 5}
+            )
+        )
+        self.assertGreaterEqual(len(pages), 2)
+        self.assertTrue(all(len(p["LaunchTemplateVersions"]) <= 5 for p in pages))
+        self.assertNotIn("NextToken", pages[-1])
+        seen = [v["LaunchTemplateId"] for p in pages for v in p["LaunchTemplateVersions"]]
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertTrue(set(self.ids) <= set(seen))
+
+    def test_a_token_moto_never_gave_is_refused(self):
+        self.assertClientError(
+            "InvalidParameterValue",
+            400,
+            self.ec2.describe_launch_templates,
+            LaunchTemplateIds=self.ids,
+            NextToken="not-a-token",
+        )
+
+
 class PatchGuardTest(unittest.TestCase):
     """Startup fails loudly instead of silently mis-patching."""
 

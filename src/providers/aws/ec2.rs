@@ -90,18 +90,25 @@ pub(super) fn ids_of(priors: &[Value]) -> Result<Vec<String>> {
 }
 
 /// Runs `fetch` over `ids` in pages of [`ID_PAGE`] and gathers what it found, keyed by id.
-/// The pages run one after another; each is a handful of calls at most.
+/// Up to four pages are read at once; each is a handful of calls at most.
 pub(super) async fn by_ids<T, F, Fut>(ids: &[String], fetch: F) -> Result<HashMap<String, T>>
 where
     F: Fn(Vec<String>) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<(String, T)>>>,
 {
-    let mut found = HashMap::new();
+    use futures_util::stream::StreamExt;
     let mut unique: Vec<String> = ids.to_vec();
     unique.sort();
     unique.dedup();
-    for chunk in unique.chunks(ID_PAGE) {
-        found.extend(fetch(chunk.to_vec()).await?);
+    let chunks: Vec<Vec<String>> = unique.chunks(ID_PAGE).map(<[String]>::to_vec).collect();
+    // The pages are independent reads: a few at a time, so thousands of ids take a few
+    // round trips of wall time rather than one per page.
+    let mut pages = futures_util::stream::iter(chunks)
+        .map(&fetch)
+        .buffer_unordered(4);
+    let mut found = HashMap::new();
+    while let Some(page) = pages.next().await {
+        found.extend(page?);
     }
     Ok(found)
 }
@@ -212,11 +219,14 @@ pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
         .flatten())
 }
 
-/// Reads VPCs in pages of ids: DescribeVpcs, then the main route tables, default network
-/// ACLs and default security groups of the whole page, one call each. The two DNS
+/// Reads VPCs in pages of ids: DescribeVpcs and, at the same time, the main route tables,
+/// default network ACLs and default security groups of the whole page, one call each. The two DNS
 /// attributes have no batch API, so they take two DescribeVpcAttribute calls per VPC.
 pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
+    // The VPCs and their main route tables, default network ACLs and default security
+    // groups (each keyed by its VPC's id) are read at once: filters on ids that no longer
+    // exist just match nothing, so none of them has to wait for DescribeVpcs.
     let vpcs = by_ids(&ids, |chunk| {
         let pages = ec2
             .describe_vpcs()
@@ -229,16 +239,8 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |p| p.vpcs(),
             |v| Some((v.vpc_id()?.to_string(), v.clone())),
         )
-    })
-    .await?;
-    let live: Vec<String> = ids
-        .iter()
-        .filter(|i| vpcs.contains_key(*i))
-        .cloned()
-        .collect();
-    // The VPC's main route table, default network ACL and default security group, each
-    // keyed by its VPC's id.
-    let main_rt = by_ids(&live, |chunk| {
+    });
+    let main_rt = by_ids(&ids, |chunk| {
         let pages = ec2
             .describe_route_tables()
             .filters(filter_any("vpc-id", &chunk))
@@ -251,9 +253,8 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |p| p.route_tables(),
             |r| Some((r.vpc_id()?.to_string(), r.route_table_id()?.to_string())),
         )
-    })
-    .await?;
-    let acl = by_ids(&live, |chunk| {
+    });
+    let acl = by_ids(&ids, |chunk| {
         let pages = ec2
             .describe_network_acls()
             .filters(filter_any("vpc-id", &chunk))
@@ -266,9 +267,8 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |p| p.network_acls(),
             |a| Some((a.vpc_id()?.to_string(), a.network_acl_id()?.to_string())),
         )
-    })
-    .await?;
-    let sg = by_ids(&live, |chunk| {
+    });
+    let sg = by_ids(&ids, |chunk| {
         let pages = ec2
             .describe_security_groups()
             .filters(filter_any("vpc-id", &chunk))
@@ -281,8 +281,13 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |p| p.security_groups(),
             |g| Some((g.vpc_id()?.to_string(), g.group_id()?.to_string())),
         )
-    })
-    .await?;
+    });
+    let (vpcs, main_rt, acl, sg) = futures_util::future::try_join4(vpcs, main_rt, acl, sg).await?;
+    let live: Vec<String> = ids
+        .iter()
+        .filter(|i| vpcs.contains_key(*i))
+        .cloned()
+        .collect();
     let dns = |id: String| async move {
         let get = |attr: VpcAttributeName| {
             ec2.describe_vpc_attribute()
