@@ -2036,11 +2036,13 @@ def patch_ec2_ami_device_override() -> None:
 # first 200 and had to read the rest one template at a time (keel's refresh of
 # 250 templates made 51 calls instead of 2). Now both actions return one page
 # of MaxResults (moto's default of 15 when none is given) from the offset the
-# NextToken names, and a NextToken while items remain.
+# NextToken names, and a NextToken while items remain. (Templates asked for by
+# id or name all come in one answer, as D6 of Patch H has it.)
 # ---------------------------------------------------------------------------
 
 
 def patch_ec2_launch_template_paging() -> None:
+    from moto.core.responses import ActionResult
     from moto.ec2.exceptions import InvalidParameterValue
     from moto.ec2.responses.launch_templates import LaunchTemplates
 
@@ -2056,6 +2058,11 @@ def patch_ec2_launch_template_paging() -> None:
         )
 
         def paged(self: Any, _original: Any = original, _key: str = key) -> Any:
+            if _key == "LaunchTemplates" and (
+                self._get_param("LaunchTemplateIds") or self._get_param("LaunchTemplateNames")
+            ):
+                # Asked by id or name, EC2 answers every template in one page (D6).
+                return _original(self)
             page = self._get_int_param("MaxResults", 15)
             token = self._get_param("NextToken")
             if token is not None and not str(token).isdigit():
@@ -2073,6 +2080,8 @@ def patch_ec2_launch_template_paging() -> None:
                 out = _original(self)
             finally:
                 del self._get_int_param
+            if not isinstance(out, ActionResult):
+                return out  # an error answer
             result = out.result
             _require(
                 isinstance(result, dict) and isinstance(result.get(_key), list),

@@ -1864,15 +1864,26 @@ class LaunchTemplatePagingTest(SharedServer):
         for template in self.ids:
             self.ec2.delete_launch_template(LaunchTemplateId=template)
 
-    def test_templates_by_id_come_in_pages(self):
-        first = self.ec2.describe_launch_templates(LaunchTemplateIds=self.ids, MaxResults=5)
+    def test_the_region_s_templates_come_in_pages(self):
+        first = self.ec2.describe_launch_templates(MaxResults=5)
         self.assertEqual(len(first["LaunchTemplates"]), 5)
         self.assertIn("NextToken", first)
-        pages = self.ec2.get_paginator("describe_launch_templates").paginate(
-            LaunchTemplateIds=self.ids, PaginationConfig={"PageSize": 5}
+        pages = list(
+            self.ec2.get_paginator("describe_launch_templates").paginate(
+                PaginationConfig={"PageSize": 5}
+            )
         )
+        self.assertNotIn("NextToken", pages[-1])
         seen = [t["LaunchTemplateId"] for p in pages for t in p["LaunchTemplates"]]
-        self.assertEqual(sorted(seen), sorted(self.ids))
+        self.assertEqual(len(seen), len(set(seen)))
+        self.assertTrue(set(self.ids) <= set(seen))
+
+    def test_templates_asked_for_by_id_all_come_at_once(self):
+        got = self.ec2.describe_launch_templates(LaunchTemplateIds=self.ids)
+        self.assertNotIn("NextToken", got)
+        self.assertEqual(
+            sorted(t["LaunchTemplateId"] for t in got["LaunchTemplates"]), sorted(self.ids)
+        )
 
     def test_latest_versions_of_every_template_come_in_pages(self):
         pages = list(
@@ -1892,7 +1903,7 @@ class LaunchTemplatePagingTest(SharedServer):
             "InvalidParameterValue",
             400,
             self.ec2.describe_launch_templates,
-            LaunchTemplateIds=self.ids,
+            MaxResults=5,
             NextToken="not-a-token",
         )
 
