@@ -219,8 +219,9 @@ pub async fn read_vpc(ec2: &Client, prior: &Value) -> Result<Option<Value>> {
         .flatten())
 }
 
-/// Reads VPCs in pages of ids: DescribeVpcs and, at the same time, the main route tables,
-/// default network ACLs and default security groups of the whole page, one call each. The two DNS
+/// Reads VPCs in pages of ids: DescribeVpcs and, at the same time, the main route tables
+/// of the whole page in one call (and the default network ACLs and security groups, one
+/// call each, of VPCs whose state does not hold them yet). The two DNS
 /// attributes have no batch API, so they take two DescribeVpcAttribute calls per VPC.
 pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Value>>> {
     let ids = ids_of(priors)?;
@@ -254,7 +255,21 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |r| Some((r.vpc_id()?.to_string(), r.route_table_id()?.to_string())),
         )
     });
-    let acl = by_ids(&ids, |chunk| {
+    // A VPC's default network ACL and default security group are made with it and can
+    // be neither deleted nor swapped, so ids already recorded stay true: only VPCs read
+    // for the first time (an import, a state without them) look them up. The main route
+    // table can be swapped, so it is read every time.
+    let fixed = |prior: &Value, attr: &str| prior.get(attr).as_str().map(str::to_string);
+    let unknown: Vec<String> = ids
+        .iter()
+        .zip(priors)
+        .filter(|(_, p)| {
+            fixed(p, "default_network_acl_id").is_none()
+                || fixed(p, "default_security_group_id").is_none()
+        })
+        .map(|(id, _)| id.clone())
+        .collect();
+    let acl = by_ids(&unknown, |chunk| {
         let pages = ec2
             .describe_network_acls()
             .filters(filter_any("vpc-id", &chunk))
@@ -268,7 +283,7 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
             |a| Some((a.vpc_id()?.to_string(), a.network_acl_id()?.to_string())),
         )
     });
-    let sg = by_ids(&ids, |chunk| {
+    let sg = by_ids(&unknown, |chunk| {
         let pages = ec2
             .describe_security_groups()
             .filters(filter_any("vpc-id", &chunk))
@@ -320,6 +335,8 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
         .zip(&ids)
         .map(|(prior, id)| {
             let vpc = vpcs.get(id)?;
+            let acl = acl.get(id).cloned().or_else(|| fixed(prior, "default_network_acl_id"));
+            let sg = sg.get(id).cloned().or_else(|| fixed(prior, "default_security_group_id"));
             let (support, hostnames) = dns.get(id).copied().unwrap_or_default();
             let tags = tags_of(vpc.tags());
             let owner = vpc.owner_id().unwrap_or_default();
@@ -344,11 +361,11 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
                 ),
                 (
                     "default_network_acl_id".to_string(),
-                    s(acl.get(id).map(String::as_str)),
+                    s(acl.as_deref()),
                 ),
                 (
                     "default_security_group_id".to_string(),
-                    s(sg.get(id).map(String::as_str)),
+                    s(sg.as_deref()),
                 ),
                 ("tags".to_string(), user_tags(prior, &tags)),
                 ("tags_all".to_string(), tags_value(&tags)),
