@@ -58,6 +58,7 @@ impl S3Store {
         if let Some(endpoint) = &settings.endpoint {
             loader = loader.endpoint_url(endpoint.clone());
         }
+        let loader = crate::providers::aws::plain_http_loader(loader, settings.endpoint.as_deref());
         let shared = loader.load().await;
         let region = shared
             .region()

@@ -335,8 +335,14 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
         .zip(&ids)
         .map(|(prior, id)| {
             let vpc = vpcs.get(id)?;
-            let acl = acl.get(id).cloned().or_else(|| fixed(prior, "default_network_acl_id"));
-            let sg = sg.get(id).cloned().or_else(|| fixed(prior, "default_security_group_id"));
+            let acl = acl
+                .get(id)
+                .cloned()
+                .or_else(|| fixed(prior, "default_network_acl_id"));
+            let sg = sg
+                .get(id)
+                .cloned()
+                .or_else(|| fixed(prior, "default_security_group_id"));
             let (support, hostnames) = dns.get(id).copied().unwrap_or_default();
             let tags = tags_of(vpc.tags());
             let owner = vpc.owner_id().unwrap_or_default();
@@ -359,14 +365,8 @@ pub async fn read_vpcs(ec2: &Client, priors: &[Value]) -> Result<Vec<Option<Valu
                     "main_route_table_id".to_string(),
                     s(main_rt.get(id).map(String::as_str)),
                 ),
-                (
-                    "default_network_acl_id".to_string(),
-                    s(acl.as_deref()),
-                ),
-                (
-                    "default_security_group_id".to_string(),
-                    s(sg.as_deref()),
-                ),
+                ("default_network_acl_id".to_string(), s(acl.as_deref())),
+                ("default_security_group_id".to_string(), s(sg.as_deref())),
                 ("tags".to_string(), user_tags(prior, &tags)),
                 ("tags_all".to_string(), tags_value(&tags)),
             ]);

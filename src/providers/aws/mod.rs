@@ -113,6 +113,7 @@ impl AwsProvider {
         if let Some(endpoint) = &settings.endpoint {
             loader = loader.endpoint_url(endpoint.clone());
         }
+        let loader = plain_http_loader(loader, settings.endpoint.as_deref());
         let shared = loader.load().await;
         let region = shared
             .region()
@@ -291,6 +292,45 @@ impl Provider for AwsProvider {
 /// answers with exponential backoff and full jitter. AWS's default of 3 attempts is too few
 /// for an apply that creates dozens of resources in a burst, so keel allows more and caps
 /// the wait between attempts.
+/// An HTTP client that loads no root certificates, for a loader whose every call goes to
+/// a plain-http endpoint (moto, LocalStack on loopback): TLS is never used there, and
+/// reading the system's certificates (the SDK does it when the credential chain is
+/// built) costs milliseconds at start-up. Only with static credentials in the
+/// environment, so no credential provider has to reach AWS over TLS; anything else (no
+/// endpoint, an https one, a per-service `AWS_ENDPOINT_URL_<SERVICE>`) keeps the SDK's
+/// default client.
+pub(crate) fn plain_http_loader(
+    loader: aws_config::ConfigLoader,
+    endpoint: Option<&str>,
+) -> aws_config::ConfigLoader {
+    let from_env = std::env::var("AWS_ENDPOINT_URL").ok();
+    let plain_http = endpoint
+        .or(from_env.as_deref())
+        .is_some_and(|url| url.starts_with("http://"));
+    let per_service = std::env::vars_os().any(|(k, _)| {
+        k.to_str()
+            .is_some_and(|k| k.starts_with("AWS_ENDPOINT_URL_"))
+    });
+    let static_credentials = std::env::var_os("AWS_ACCESS_KEY_ID").is_some();
+    if !plain_http || per_service || !static_credentials {
+        return loader;
+    }
+    use aws_smithy_http_client::tls;
+    let Ok(context) = tls::TlsContext::builder()
+        .with_trust_store(tls::TrustStore::empty().with_native_roots(false))
+        .build()
+    else {
+        return loader;
+    };
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https();
+    loader.http_client(client)
+}
+
 pub(crate) fn retry_config() -> aws_config::retry::RetryConfig {
     aws_config::retry::RetryConfig::standard()
         .with_max_attempts(8)
