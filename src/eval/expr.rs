@@ -183,7 +183,7 @@ impl<'a> Ctx<'a> {
                 result
             }
             Expression::Traversal(t) => {
-                let (mut value, skip) = match &t.expr {
+                let (mut value, skip, mut splat) = match &t.expr {
                     Expression::Variable(v) if !self.is_bound(v.as_str()) => {
                         let (root, used) = self.traversal_root(v.as_str(), t)?;
                         self.follow(root, t, used)?
@@ -193,11 +193,10 @@ impl<'a> Ctx<'a> {
                             Some(TraversalOperator::GetAttr(a)) => Some(a.as_str()),
                             _ => None,
                         };
-                        (self.bound(v.as_str(), attr, expr)?, 0)
+                        (self.bound(v.as_str(), attr, expr)?, 0, false)
                     }
-                    other => (self.eval(other)?, 0),
+                    other => (self.eval(other)?, 0, false),
                 };
-                let mut splat = false;
                 for op in t.operators.iter().skip(skip) {
                     value = match op.value() {
                         TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
@@ -293,15 +292,30 @@ impl<'a> Ctx<'a> {
 
     /// Follows attribute and index steps through a borrowed value for as long as they
     /// lead somewhere, so reading `aws_subnet.x[5].id` copies one string, not every
-    /// instance of `aws_subnet.x`. Returns the value and how many operators were used.
+    /// instance of `aws_subnet.x`; a splat and the attribute names after it
+    /// (`aws_subnet.x[*].id`) copy only the attribute of each instance. Returns the value,
+    /// how many operators were used, and whether a splat was among them.
     fn follow(
         &mut self,
         mut cur: Cow<'a, Value>,
         t: &hcl_edit::expr::Traversal,
         mut used: usize,
-    ) -> Result<(Value, usize)> {
+    ) -> Result<(Value, usize, bool)> {
         while let Some(op) = t.operators.get(used) {
             let Cow::Borrowed(v) = cur else { break };
+            if let TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) = op.value() {
+                let names: Vec<&str> = t.operators[used + 1..]
+                    .iter()
+                    .map_while(|op| match op.value() {
+                        TraversalOperator::GetAttr(a) => Some(a.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(list) = splat_attrs(v, &names) {
+                    return Ok((list, used + 1 + names.len(), true));
+                }
+                break;
+            }
             let next = match op.value() {
                 TraversalOperator::GetAttr(name) => match v {
                     Value::Map(m) => m.get(name.as_str()),
@@ -330,7 +344,7 @@ impl<'a> Ctx<'a> {
             cur = Cow::Borrowed(n);
             used += 1;
         }
-        Ok((cur.into_owned(), used))
+        Ok((cur.into_owned(), used, false))
     }
 
     /// Resolves `var.x`, `local.x`, `TYPE.NAME`, `module.NAME`, `path.module`; returns the
@@ -963,6 +977,30 @@ pub fn to_number(v: &Value) -> Option<f64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+/// `v[*].a.b` read through a borrowed list, when every element has the attributes:
+/// only the values read are copied. `None` sends the traversal down the general path,
+/// which reports what is missing.
+fn splat_attrs(v: &Value, names: &[&str]) -> Option<Value> {
+    let Value::List(items) = v else {
+        return None;
+    };
+    items
+        .iter()
+        .map(|item| {
+            let mut cur = item;
+            for name in names {
+                match cur {
+                    Value::Unknown => return Some(Value::Unknown),
+                    Value::Map(m) => cur = m.get(*name)?,
+                    _ => return None,
+                }
+            }
+            Some(cur.clone())
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(Value::List)
 }
 
 #[cfg(test)]

@@ -380,3 +380,72 @@ output "y" {
         );
     }
 }
+
+#[test]
+fn splats_over_resource_instances_read_each_attribute_and_report_what_is_missing() {
+    let (d, _) = evaluate_stack(
+        r#"
+resource "aws_subnet" "s" {
+  count      = 3
+  vpc_id     = "vpc-1"
+  cidr_block = cidrsubnet("10.0.0.0/16", 8, count.index)
+  tags = {
+    Name = "s-${count.index}"
+  }
+}
+
+output "cidrs" {
+  value = aws_subnet.s[*].cidr_block
+}
+
+output "legacy" {
+  value = aws_subnet.s.*.cidr_block
+}
+
+output "names" {
+  value = aws_subnet.s[*].tags.Name
+}
+
+output "second_name" {
+  value = aws_subnet.s[*].tags.Name[1]
+}
+
+output "ids" {
+  value = aws_subnet.s[*].id
+}
+
+output "count" {
+  value = length(aws_subnet.s[*])
+}
+"#,
+    )
+    .expect("evaluates");
+    let strs = |v: &[&str]| Value::List(v.iter().map(|s| Value::str(*s)).collect());
+    let cidrs = strs(&["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]);
+    assert_eq!(d.outputs["cidrs"], cidrs);
+    assert_eq!(d.outputs["legacy"], cidrs);
+    assert_eq!(d.outputs["names"], strs(&["s-0", "s-1", "s-2"]));
+    assert_eq!(d.outputs["second_name"], Value::str("s-1"));
+    assert_eq!(d.outputs["ids"], Value::List(vec![Value::Unknown; 3]));
+    assert_eq!(d.outputs["count"], Value::Number(3.0));
+
+    let err = evaluate_stack(
+        r#"
+resource "aws_subnet" "s" {
+  count      = 2
+  vpc_id     = "vpc-1"
+  cidr_block = "10.0.${count.index}.0/24"
+}
+
+output "typo" {
+  value = aws_subnet.s[*].cidr_blok
+}
+"#,
+    )
+    .expect_err("no such attribute");
+    assert!(
+        err.iter()
+            .any(|e| e == "stack/main.hcl:9:26: this object has no attribute \"cidr_blok\""),
+        "{err:#?}"
+    );
+}
