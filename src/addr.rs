@@ -2,6 +2,7 @@
 //! `module.net.aws_vpc.this`. Plans, state and errors all print these.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -78,6 +79,76 @@ impl fmt::Display for ResourceAddr {
             write!(f, "{k}")?;
         }
         Ok(())
+    }
+}
+
+/// A resource block in one module instance: module path, type and name.
+type BlockKey<'a> = (&'a [ModuleStep], &'a str, &'a str);
+
+fn block_key(a: &ResourceAddr) -> BlockKey<'_> {
+    (&a.module, &a.type_, &a.name)
+}
+
+/// What recorded dependencies name among a set of instances. A dependency with an
+/// instance key names that instance; one without names every instance of its resource in
+/// its module instance (`aws_subnet.private` names `aws_subnet.private[0]`, `[1]`, ...),
+/// which is how plans and state record them: one entry per resource a block refers to,
+/// not one per instance, so a block of N instances reading a block of M records N
+/// entries, not N x M.
+#[derive(Debug)]
+pub struct AddrIndex<'a, T> {
+    exact: HashMap<&'a ResourceAddr, Vec<T>>,
+    /// Block -> index into `lists`.
+    blocks: HashMap<BlockKey<'a>, usize>,
+    lists: Vec<Vec<T>>,
+}
+
+impl<'a, T: Copy> AddrIndex<'a, T> {
+    pub fn new() -> Self {
+        AddrIndex {
+            exact: HashMap::new(),
+            blocks: HashMap::new(),
+            lists: Vec::new(),
+        }
+    }
+
+    pub fn insert(&mut self, addr: &'a ResourceAddr, value: T) {
+        self.exact.entry(addr).or_default().push(value);
+        let next = self.lists.len();
+        let i = *self.blocks.entry(block_key(addr)).or_insert(next);
+        if i == next {
+            self.lists.push(Vec::new());
+        }
+        self.lists[i].push(value);
+    }
+
+    /// What `dependency` names, in insertion order.
+    pub fn resolve(&self, dependency: &ResourceAddr) -> &[T] {
+        if dependency.key.is_some() {
+            return self.exact.get(dependency).map(Vec::as_slice).unwrap_or(&[]);
+        }
+        // The map is covariant in its keys' lifetime: shorten it to the query's.
+        let blocks: &HashMap<BlockKey<'_>, usize> = &self.blocks;
+        match blocks.get(&block_key(dependency)) {
+            Some(&i) => &self.lists[i],
+            None => &[],
+        }
+    }
+}
+
+impl<'a, T: Copy> Default for AddrIndex<'a, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a, T: Copy> FromIterator<(&'a ResourceAddr, T)> for AddrIndex<'a, T> {
+    fn from_iter<I: IntoIterator<Item = (&'a ResourceAddr, T)>>(iter: I) -> Self {
+        let mut index = AddrIndex::new();
+        for (addr, value) in iter {
+            index.insert(addr, value);
+        }
+        index
     }
 }
 
@@ -279,6 +350,31 @@ impl<'de> Deserialize<'de> for ProviderAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unkeyed_dependency_names_every_instance_of_its_block_in_its_module_instance() {
+        let addrs: Vec<ResourceAddr> = [
+            "aws_vpc.v",
+            "aws_subnet.s[0]",
+            "aws_subnet.s[1]",
+            "module.n[\"a\"].aws_subnet.s[0]",
+            "module.n[\"b\"].aws_subnet.s[0]",
+            "module.n[\"b\"].aws_subnet.s[1]",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        let index: AddrIndex<usize> = addrs.iter().zip(0..).collect();
+        let r = |d: &str| index.resolve(&d.parse().unwrap()).to_vec();
+        assert_eq!(r("aws_vpc.v"), [0]);
+        assert_eq!(r("aws_subnet.s"), [1, 2]);
+        assert_eq!(r("aws_subnet.s[1]"), [2]);
+        assert_eq!(r("aws_subnet.s[2]"), [0usize; 0]);
+        assert_eq!(r("module.n[\"b\"].aws_subnet.s"), [4, 5]);
+        assert_eq!(r("module.n[\"a\"].aws_subnet.s[0]"), [3]);
+        assert_eq!(r("module.n.aws_subnet.s"), [0usize; 0]);
+        assert_eq!(r("aws_vpc.w"), [0usize; 0]);
+    }
 
     #[test]
     fn addresses_round_trip() {

@@ -6,7 +6,7 @@ use super::events::{Event, Progress, Verb};
 use super::forward::{Answer, Call};
 use super::limit::Limit;
 use super::{ApplyError, Options, Recorder};
-use crate::addr::ResourceAddr;
+use crate::addr::{AddrIndex, ResourceAddr};
 use crate::providers::{Provider, ProviderError, ProviderSet};
 use crate::state::{OpKind, Phase, ResourceState, State, Status};
 use crate::value::Value;
@@ -329,6 +329,8 @@ fn order(state: &State, undo: &[usize]) -> Vec<Vec<usize>> {
     let Some(j) = state.journal.as_ref() else {
         return vec![Vec::new(); undo.len()];
     };
+    // What each address depends on, as recorded (dependencies may name whole blocks),
+    // and every address that may be named.
     let mut deps: HashMap<&ResourceAddr, Vec<&ResourceAddr>> = HashMap::new();
     for (addr, r) in &state.resources {
         deps.entry(addr).or_default().extend(r.dependencies.iter());
@@ -338,6 +340,7 @@ fn order(state: &State, undo: &[usize]) -> Vec<Vec<usize>> {
             .or_default()
             .extend(op.dependencies.iter());
     }
+    let named: AddrIndex<&ResourceAddr> = deps.keys().map(|&a| (a, a)).collect();
     let mut by_addr: HashMap<&ResourceAddr, Vec<usize>> = HashMap::new();
     for (u, &i) in undo.iter().enumerate() {
         by_addr.entry(&j.ops[i].addr).or_default().push(u);
@@ -346,16 +349,18 @@ fn order(state: &State, undo: &[usize]) -> Vec<Vec<usize>> {
     for (y, &i) in undo.iter().enumerate() {
         let mut seen: HashSet<&ResourceAddr> = HashSet::new();
         let mut stack: Vec<&ResourceAddr> = deps.get(&j.ops[i].addr).cloned().unwrap_or_default();
-        while let Some(a) = stack.pop() {
-            if !seen.insert(a) {
-                continue;
-            }
-            for &x in by_addr.get(a).map(Vec::as_slice).unwrap_or(&[]) {
-                if x != y {
-                    waits[x].push(y);
+        while let Some(d) = stack.pop() {
+            for &a in named.resolve(d) {
+                if !seen.insert(a) {
+                    continue;
                 }
+                for &x in by_addr.get(a).map(Vec::as_slice).unwrap_or(&[]) {
+                    if x != y {
+                        waits[x].push(y);
+                    }
+                }
+                stack.extend(deps.get(a).into_iter().flatten());
             }
-            stack.extend(deps.get(a).cloned().unwrap_or_default());
         }
     }
     for w in &mut waits {

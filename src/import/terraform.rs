@@ -178,14 +178,18 @@ pub async fn import_terraform<P: Provider>(
             list: errors,
         });
     }
-    // Terraform records dependencies per resource; keel per instance.
+    // Terraform records dependencies per resource, without module instance keys; keel
+    // per resource in each module instance holding instances of it.
     for f in &found {
-        let deps: Vec<ResourceAddr> = f
+        let mut deps: Vec<ResourceAddr> = f
             .dependencies
             .iter()
             .filter_map(|d| d.parse::<ResourceAddr>().ok())
             .flat_map(|d| crate::state::ops::matching(&state, &d))
+            .map(|a| ResourceAddr { key: None, ..a })
             .collect();
+        deps.sort();
+        deps.dedup();
         if let Some(r) = state.resources.get_mut(&f.addr) {
             r.dependencies = deps;
         }

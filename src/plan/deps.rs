@@ -1,17 +1,19 @@
-//! The resource instances each planned instance depends on, as state records them for
-//! ordering deletes: every instance, planned now or recorded before, of each resource block
-//! the graph says it depends on, narrowed to the same module instance where both blocks
-//! share a module (`module.a["x"].aws_subnet.s` depends on `module.a["x"].aws_vpc.v`, not on
-//! `module.a["y"].aws_vpc.v`).
+//! What each planned instance depends on, as plans and state record it for ordering
+//! applies and deletes: each resource block the graph says it depends on, once per module
+//! instance holding instances of it (planned now or recorded before), narrowed to the
+//! same module instance where both blocks share a module (`module.a["x"].aws_subnet.s`
+//! depends on `module.a["x"].aws_vpc.v`, not on `module.a["y"].aws_vpc.v`).
 //!
-//! Lookups are indexed, so a stack with tens of thousands of instances plans in time
-//! proportional to the dependencies it records, not to the square of its size.
+//! Entries carry no instance key: `aws_subnet.private` stands for every instance of it
+//! (see [`crate::addr::AddrIndex`]), so a block of N instances reading a block of M
+//! records N entries, not N x M. Lookups are indexed, so a stack with tens of thousands
+//! of instances plans in time proportional to its size.
 
 use crate::addr::{ModuleStep, ResourceAddr};
 use crate::config::Config;
 use crate::graph::{Kind, Node, ResourceGraph};
 use crate::state::State;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 type Groups = HashMap<Vec<ModuleStep>, Vec<ResourceAddr>>;
 
@@ -22,9 +24,10 @@ pub(super) struct Dependencies<'a> {
     blocks: HashMap<Node, Vec<Node>>,
     /// Resource node -> its instances, recorded in state or planned so far.
     instances: HashMap<Node, Vec<ResourceAddr>>,
-    /// (resource node, module depth) -> its instances by the first `depth` module steps.
-    /// Built on first use, once every instance of the node is planned (the graph orders
-    /// a dependency before its dependents).
+    /// (resource node, module depth) -> the node's blocks (one unkeyed address per module
+    /// instance holding instances of it), by the first `depth` module steps. Built on
+    /// first use, once every instance of the node is planned (the graph orders a
+    /// dependency before its dependents).
     grouped: HashMap<(Node, usize), Groups>,
 }
 
@@ -69,11 +72,18 @@ impl<'a> Dependencies<'a> {
             let instances = &self.instances;
             let groups = self.grouped.entry((dep, depth)).or_insert_with(|| {
                 let mut groups = Groups::new();
+                // Instances of one node share type and name: one block per module path.
+                let mut seen: HashSet<&[ModuleStep]> = HashSet::new();
                 for a in instances.get(&dep).into_iter().flatten() {
-                    groups
-                        .entry(a.module[..depth].to_vec())
-                        .or_default()
-                        .push(a.clone());
+                    if seen.insert(&a.module) {
+                        groups
+                            .entry(a.module[..depth].to_vec())
+                            .or_default()
+                            .push(ResourceAddr {
+                                key: None,
+                                ..a.clone()
+                            });
+                    }
                 }
                 groups
             });

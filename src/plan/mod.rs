@@ -23,7 +23,7 @@ pub use diff::{AttrChange, diff, is_ignored};
 pub use imports::{ImportTarget, Importing};
 pub use schedule::{Step, StepKind, Undo};
 
-use crate::addr::{DataAddr, ProviderAddr, ResourceAddr};
+use crate::addr::{AddrIndex, DataAddr, ProviderAddr, ResourceAddr};
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::eval::{self, Hook, Inputs, computed_value};
@@ -34,7 +34,7 @@ use crate::state::State;
 use crate::value::Value;
 use deps::Dependencies;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// What happens to one resource instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -627,7 +627,7 @@ fn keeps_unique_key(type_: &str, attrs: &[AttrChange], config: &Value) -> bool {
 /// Orders changes so that each comes before everything it depends on.
 fn reverse_dependency_order(changes: Vec<Change>) -> Vec<Change> {
     let all: Vec<usize> = (0..changes.len()).collect();
-    let by_addr: HashMap<&ResourceAddr, usize> = changes
+    let by_addr: AddrIndex<usize> = changes
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.deposed)
@@ -757,5 +757,75 @@ output "vpc_id" {
                 < pos("aws_s3_bucket.data"),
             "{order:?}"
         );
+    }
+
+    #[test]
+    fn a_block_reading_a_counted_block_records_it_once_not_per_instance() {
+        let (_root, config) = crate::config::testing::load_ok(&[(
+            "stack/main.hcl",
+            r#"
+resource "aws_iam_role" "many" {
+  count              = 50
+  name               = "r-${count.index}"
+  assume_role_policy = "{}"
+}
+
+resource "aws_s3_bucket" "b" {
+  count  = 40
+  bucket = "b-${count.index}"
+  tags = {
+    first = aws_iam_role.many[0].name
+    all   = length(aws_iam_role.many[*].arn)
+  }
+}
+"#,
+        )]);
+        let graph = crate::graph::build(&config).unwrap();
+        let p = plan(&config, &graph, &Inputs::default(), &State::new("s"), false).unwrap();
+        let recorded: usize = p.changes.iter().map(|c| c.dependencies.len()).sum();
+        // 40 buckets, each naming the role block once: not 40 x 50.
+        assert_eq!(recorded, 40);
+        let b7 = p
+            .changes
+            .iter()
+            .find(|c| c.addr.to_string() == "aws_s3_bucket.b[7]")
+            .unwrap();
+        assert_eq!(b7.dependencies, vec!["aws_iam_role.many".parse().unwrap()]);
+        // The schedule still waits for every role before each bucket.
+        let role_steps: BTreeSet<usize> = p
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| p.changes[s.change].addr.type_ == "aws_iam_role")
+            .map(|(i, _)| i)
+            .collect();
+        for s in p.steps.iter() {
+            if p.changes[s.change].addr.type_ == "aws_s3_bucket" {
+                let after: BTreeSet<usize> = s.after.iter().copied().collect();
+                assert_eq!(after, role_steps);
+            }
+        }
+    }
+
+    #[test]
+    fn deletes_follow_a_dependency_on_a_whole_block() {
+        let changes = vec![
+            change("aws_subnet.s[0]", &["aws_vpc.main"]),
+            change("aws_vpc.main", &[]),
+            change("aws_instance.gpu[0]", &["aws_subnet.s"]),
+            change("aws_subnet.s[1]", &["aws_vpc.main"]),
+            change("aws_instance.gpu[1]", &["aws_subnet.s"]),
+        ];
+        let order: Vec<String> = reverse_dependency_order(changes)
+            .iter()
+            .map(|c| c.addr.to_string())
+            .collect();
+        let pos = |a: &str| order.iter().position(|x| x == a).unwrap();
+        for gpu in ["aws_instance.gpu[0]", "aws_instance.gpu[1]"] {
+            for subnet in ["aws_subnet.s[0]", "aws_subnet.s[1]"] {
+                assert!(pos(gpu) < pos(subnet), "{order:?}");
+            }
+        }
+        assert!(pos("aws_subnet.s[1]") < pos("aws_vpc.main"), "{order:?}");
     }
 }

@@ -11,7 +11,7 @@
 //!   come early with it.
 
 use super::{Action, Change};
-use crate::addr::ResourceAddr;
+use crate::addr::{AddrIndex, ResourceAddr};
 use crate::config::Config;
 use crate::graph::{Kind, Node, ResourceGraph};
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,7 @@ impl Step {
 
 /// Orders the changes into steps (see the module docs).
 pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> Vec<Step> {
-    let by_addr: HashMap<&ResourceAddr, usize> = changes
+    let by_addr: AddrIndex<usize> = changes
         .iter()
         .enumerate()
         .filter(|(_, c)| !c.deposed)
@@ -166,7 +166,8 @@ pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> V
         let mut after: Vec<usize> = changes[i]
             .dependencies
             .iter()
-            .filter_map(|d| by_addr.get(d))
+            .flat_map(|d| by_addr.resolve(d))
+            .filter(|&&j| j != i)
             .filter_map(|j| apply_step.get(j).copied())
             .collect();
         if changes[i].action == Action::DeleteThenCreate
@@ -198,15 +199,15 @@ pub fn schedule(changes: &[Change], config: &Config, graph: &ResourceGraph) -> V
 }
 
 /// Every change that `i` depends on, directly or through others.
-fn ancestors(changes: &[Change], by_addr: &HashMap<&ResourceAddr, usize>, i: usize) -> Vec<usize> {
+fn ancestors(changes: &[Change], by_addr: &AddrIndex<usize>, i: usize) -> Vec<usize> {
     let mut seen = HashSet::new();
     let mut stack = vec![i];
     while let Some(n) = stack.pop() {
         for d in &changes[n].dependencies {
-            if let Some(&j) = by_addr.get(d)
-                && seen.insert(j)
-            {
-                stack.push(j);
+            for &j in by_addr.resolve(d) {
+                if seen.insert(j) {
+                    stack.push(j);
+                }
             }
         }
     }
@@ -219,7 +220,7 @@ fn ancestors(changes: &[Change], by_addr: &HashMap<&ResourceAddr, usize>, i: usi
 /// Dependencies outside the subset are followed through, so order holds transitively.
 pub(super) fn reverse_dependency_indices(
     changes: &[Change],
-    by_addr: &HashMap<&ResourceAddr, usize>,
+    by_addr: &AddrIndex<usize>,
     subset: &[usize],
 ) -> Vec<usize> {
     let mut order = Vec::new();
@@ -227,7 +228,7 @@ pub(super) fn reverse_dependency_indices(
     fn visit(
         i: usize,
         changes: &[Change],
-        by_addr: &HashMap<&ResourceAddr, usize>,
+        by_addr: &AddrIndex<usize>,
         state: &mut [u8],
         order: &mut Vec<usize>,
     ) {
@@ -236,7 +237,7 @@ pub(super) fn reverse_dependency_indices(
         }
         state[i] = 1;
         for d in &changes[i].dependencies {
-            if let Some(&j) = by_addr.get(d) {
+            for &j in by_addr.resolve(d) {
                 visit(j, changes, by_addr, state, order);
             }
         }

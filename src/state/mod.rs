@@ -85,8 +85,10 @@ pub struct ResourceState {
     pub id: String,
     /// Every attribute the cloud reported, as JSON.
     pub attributes: serde_json::Value,
-    /// Addresses this resource depended on when it was last applied; deletes of resources
-    /// no longer in the configuration follow these in reverse.
+    /// What this resource depended on when it was last applied; deletes of resources no
+    /// longer in the configuration follow these in reverse. An address without an
+    /// instance key (`aws_subnet.private`) names every instance of that resource in that
+    /// module instance, as [`crate::addr::AddrIndex`] resolves it.
     #[serde(default)]
     pub dependencies: Vec<ResourceAddr>,
     /// Top-level attributes whose values came from sensitive values (as Terraform's

@@ -4,7 +4,7 @@
 //! caller locks, reads and writes.
 
 use super::State;
-use crate::addr::ResourceAddr;
+use crate::addr::{AddrIndex, ResourceAddr};
 
 /// Why an operation on state could not be done. Nothing was changed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -65,8 +65,23 @@ pub fn remove(state: &mut State, pattern: &ResourceAddr) -> Result<Vec<ResourceA
     for addr in &gone {
         state.resources.remove(addr);
     }
-    for r in state.resources.values_mut() {
-        r.dependencies.retain(|d| !gone.contains(d));
+    // A dependency on a whole resource goes once none of its instances is left.
+    let removed: AddrIndex<()> = gone.iter().map(|a| (a, ())).collect();
+    let left: AddrIndex<()> = state.resources.keys().map(|a| (a, ())).collect();
+    let forgotten = |d: &ResourceAddr| !removed.resolve(d).is_empty() && left.resolve(d).is_empty();
+    let mut kept: Vec<Vec<ResourceAddr>> = Vec::with_capacity(state.resources.len());
+    for r in state.resources.values() {
+        kept.push(
+            r.dependencies
+                .iter()
+                .filter(|d| !forgotten(d))
+                .cloned()
+                .collect(),
+        );
+    }
+    drop(left);
+    for (r, deps) in state.resources.values_mut().zip(kept) {
+        r.dependencies = deps;
     }
     Ok(gone)
 }
@@ -133,12 +148,39 @@ pub fn move_addr(
             *a = new.clone();
         }
     };
+    // A dependency on a whole resource follows it when all of it moves; when one
+    // instance leaves it, the dependency names that instance at its new address too.
+    let whole = from.key.is_none() && to.key.is_none();
+    let follow = |deps: &mut Vec<ResourceAddr>| {
+        let mut also = Vec::new();
+        for d in deps.iter_mut() {
+            if pairs.iter().any(|(old, _)| old == d) {
+                rename(d);
+            } else if d.key.is_none() {
+                if whole && d == from {
+                    *d = to.clone();
+                } else {
+                    also.extend(
+                        pairs
+                            .iter()
+                            .filter(|(old, _)| matches(d, old))
+                            .map(|(_, new)| new.clone()),
+                    );
+                }
+            }
+        }
+        for a in also {
+            if !deps.contains(&a) {
+                deps.push(a);
+            }
+        }
+    };
     for r in state.resources.values_mut() {
-        r.dependencies.iter_mut().for_each(rename);
+        follow(&mut r.dependencies);
     }
     for d in &mut state.deposed {
         rename(&mut d.addr);
-        d.resource.dependencies.iter_mut().for_each(rename);
+        follow(&mut d.resource.dependencies);
     }
     Ok(pairs)
 }
@@ -172,6 +214,8 @@ mod tests {
         add("aws_subnet.private[0]", &["aws_vpc.main"]);
         add("aws_subnet.private[1]", &["aws_vpc.main"]);
         add("aws_route_table_association.a", &["aws_subnet.private[0]"]);
+        // As plans record it: the whole resource, every instance of it.
+        add("aws_instance.gpu", &["aws_subnet.private", "aws_vpc.main"]);
         s
     }
 
@@ -271,5 +315,60 @@ mod tests {
             remove(&mut s, &a("aws_subnet.private")),
             Err(OpError::NotFound(a("aws_subnet.private")))
         );
+    }
+
+    #[test]
+    fn a_dependency_on_a_whole_resource_follows_it_through_moves() {
+        let deps = |s: &State| -> Vec<String> {
+            s.resources[&a("aws_instance.gpu")]
+                .dependencies
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        // All of it moves: the dependency moves with it.
+        let mut s = state();
+        move_addr(&mut s, &a("aws_subnet.private"), &a("aws_subnet.compute")).unwrap();
+        assert_eq!(deps(&s), ["aws_subnet.compute", "aws_vpc.main"]);
+        // Into a module instance, via the same call `moved { module }` makes.
+        let mut s = state();
+        move_addr(
+            &mut s,
+            &a("aws_subnet.private"),
+            &a("module.net[\"a\"].aws_subnet.this"),
+        )
+        .unwrap();
+        assert_eq!(
+            deps(&s),
+            ["module.net[\"a\"].aws_subnet.this", "aws_vpc.main"]
+        );
+        // One instance leaves: the rest are still named by the block, the one that left
+        // by its new address.
+        let mut s = state();
+        move_addr(&mut s, &a("aws_subnet.private[1]"), &a("aws_subnet.spare")).unwrap();
+        assert_eq!(
+            deps(&s),
+            ["aws_subnet.private", "aws_vpc.main", "aws_subnet.spare"]
+        );
+    }
+
+    #[test]
+    fn a_dependency_on_a_whole_resource_goes_with_its_last_instance() {
+        let mut s = state();
+        remove(&mut s, &a("aws_subnet.private[0]")).unwrap();
+        let deps = |s: &State, addr: &str| -> Vec<String> {
+            s.resources[&a(addr)]
+                .dependencies
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            deps(&s, "aws_instance.gpu"),
+            ["aws_subnet.private", "aws_vpc.main"]
+        );
+        assert!(deps(&s, "aws_route_table_association.a").is_empty());
+        remove(&mut s, &a("aws_subnet.private[1]")).unwrap();
+        assert_eq!(deps(&s, "aws_instance.gpu"), ["aws_vpc.main"]);
     }
 }

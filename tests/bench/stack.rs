@@ -31,7 +31,8 @@ pub struct Shape {
 /// (created): `main.hcl` and the module it calls, `modules/net/main.hcl`.
 ///
 /// A tenth of the instances come from one `count` block (IAM roles), a tenth from one
-/// `for_each` over `toset()` (buckets, each naming unit 0's role); the rest are units of 20 instances, each unit its
+/// `for_each` over `toset()` (buckets, each naming the first of those roles, so a block of
+/// n/10 instances depends on a block of n/10); the rest are units of 20 instances, each unit its
 /// own distinct blocks: a VPC, 8 subnets (`count`) in it, a security group in it, an IAM
 /// role, 4 buckets (`count`) tagged with the role's name and a subnet's id, and a module
 /// call making a VPC and 4 subnets from the unit's VPC's CIDR.
@@ -73,7 +74,7 @@ resource "aws_iam_role" "many" {{
 resource "aws_s3_bucket" "shared" {{
   for_each = toset(local.names)
   bucket   = each.key
-  tags     = {{ role = aws_iam_role.role_0.name }}
+  tags     = {{ role = aws_iam_role.many[0].name }}
 }}
 
 locals {{
