@@ -81,6 +81,10 @@ pub(super) struct Forward<'a, P> {
     work: HashMap<Node, NodeWork>,
     rt: Vec<StepRt>,
     step_dependents: Vec<Vec<usize>>,
+    /// Join -> the steps waiting for it (see [`crate::plan::Step::after_joins`]).
+    join_waiters: Vec<Vec<usize>>,
+    /// Join -> how many of its steps are not done yet.
+    join_left: Vec<usize>,
     reversible_left: usize,
     applies_left: usize,
     launchable: VecDeque<usize>,
@@ -106,6 +110,13 @@ impl<'a, P: Provider> Forward<'a, P> {
             .collect();
         let mut apply_step = HashMap::new();
         let mut step_dependents = vec![Vec::new(); plan.steps.len()];
+        let (mut join_waiters, mut join_left): (Vec<Vec<usize>>, Vec<usize>) = Default::default();
+        fn grow<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+            if v.len() <= i {
+                v.resize_with(i + 1, T::default);
+            }
+            &mut v[i]
+        }
         let mut rt = Vec::with_capacity(plan.steps.len());
         let (mut reversible_left, mut applies_left) = (0, 0);
         for (i, s) in plan.steps.iter().enumerate() {
@@ -119,13 +130,27 @@ impl<'a, P: Provider> Forward<'a, P> {
             for &a in &s.after {
                 step_dependents[a].push(i);
             }
+            for &j in &s.after_joins {
+                grow(&mut join_waiters, j).push(i);
+            }
+            for &j in &s.in_joins {
+                *grow(&mut join_left, j) += 1;
+            }
             rt.push(StepRt {
-                waits: s.after.len(),
+                waits: s.after.len() + s.after_joins.len(),
                 config: None,
                 slot: None,
                 run: Run::Waiting,
                 op: None,
             });
+        }
+        join_left.resize(join_waiters.len().max(join_left.len()), 0);
+        for (j, waiters) in join_waiters.iter().enumerate() {
+            if join_left[j] == 0 {
+                for &w in waiters {
+                    rt[w].waits -= 1;
+                }
+            }
         }
         let mut waiting = HashMap::new();
         let mut dependents: HashMap<Node, Vec<Node>> = HashMap::new();
@@ -156,6 +181,8 @@ impl<'a, P: Provider> Forward<'a, P> {
             work: HashMap::new(),
             rt,
             step_dependents,
+            join_waiters,
+            join_left,
             reversible_left,
             applies_left,
             launchable: VecDeque::new(),
@@ -708,6 +735,15 @@ impl<'a, P: Provider> Forward<'a, P> {
         for d in self.step_dependents[s].clone() {
             self.rt[d].waits -= 1;
             self.try_ready(d);
+        }
+        for &j in &self.plan.steps[s].in_joins {
+            self.join_left[j] -= 1;
+            if self.join_left[j] == 0 {
+                for d in self.join_waiters[j].clone() {
+                    self.rt[d].waits -= 1;
+                    self.try_ready(d);
+                }
+            }
         }
     }
 }

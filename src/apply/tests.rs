@@ -186,6 +186,168 @@ fn steps_start_as_soon_as_their_dependencies_are_done() {
 }
 
 #[test]
+fn a_block_reading_a_counted_block_waits_for_every_instance_of_it() {
+    // Plans record the role block once per bucket, not each role: apply still starts no
+    // bucket before the last role is created, however the latencies fall.
+    let f = fixture(
+        r#"
+resource "aws_iam_role" "r" {
+  count              = 9
+  name               = "r-${count.index}"
+  assume_role_policy = "{}"
+}
+
+resource "aws_s3_bucket" "b" {
+  count  = 8
+  bucket = "b-${count.index}"
+  tags = {
+    role = aws_iam_role.r[0].name
+  }
+}
+"#,
+    );
+    let p = provider();
+    latencies(
+        &p,
+        &[
+            ("aws_iam_role.r[0]", 10),
+            ("aws_iam_role.r[1]", 10),
+            ("aws_iam_role.r[2]", 150),
+        ],
+    );
+    let mut state = State::new("stack");
+    let (report, _, _) = f.apply(&mut state, &p, &Options::default());
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(report.added, 17);
+    assert_eq!(
+        state.resources[&"aws_s3_bucket.b[2]".parse().unwrap()].dependencies,
+        vec!["aws_iam_role.r".parse().unwrap()]
+    );
+    let spans = mem(&p).spans.lock().unwrap().clone();
+    let last_role = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("create aws_iam_role."))
+        .map(|(_, _, e)| *e)
+        .max()
+        .unwrap();
+    let buckets: Vec<_> = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("create aws_s3_bucket."))
+        .collect();
+    assert_eq!(buckets.len(), 8);
+    for (c, start, _) in buckets {
+        assert!(
+            *start >= last_role,
+            "{c} started before the last role was created"
+        );
+    }
+
+    // Destroyed, the buckets go before any role: 9 x 8 waits, through one join.
+    let plan = crate::plan::plan(&f.config, &f.graph, &Inputs::default(), &state, true).unwrap();
+    let role_deletes: Vec<_> = plan
+        .steps
+        .iter()
+        .filter(|s| plan.changes[s.change].addr.type_ == "aws_iam_role")
+        .collect();
+    assert_eq!(role_deletes.len(), 9);
+    assert!(
+        role_deletes
+            .iter()
+            .all(|s| s.after.is_empty() && s.after_joins == [0])
+    );
+    latencies(&p, &[("aws_s3_bucket.b[5]", 120)]);
+    mem(&p).spans.lock().unwrap().clear();
+    let backend = f.backend();
+    let report = block_on(async {
+        let lock = backend.lock("apply").await.unwrap();
+        let mut rec = Recorder::new(&backend, &lock, &mut state);
+        apply(
+            &f.config,
+            &f.graph,
+            &Inputs::default(),
+            &plan,
+            &p,
+            &mut rec,
+            &Options::default(),
+            &mut |_: &Event| {},
+        )
+        .await
+        .expect("apply runs")
+    });
+    assert!(report.succeeded(), "{report:?}");
+    let spans = mem(&p).spans.lock().unwrap().clone();
+    let first_role_delete = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("delete aws_iam_role."))
+        .map(|(_, s, _)| *s)
+        .min()
+        .unwrap();
+    let last_bucket_delete = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("delete aws_s3_bucket."))
+        .map(|(_, _, e)| *e)
+        .max()
+        .unwrap();
+    assert!(last_bucket_delete <= first_role_delete, "{spans:?}");
+    assert!(state.resources.is_empty());
+}
+
+#[test]
+fn rollback_undoes_a_block_reading_a_counted_block_before_any_of_it() {
+    let f = fixture(
+        r#"
+resource "aws_iam_role" "r" {
+  count              = 9
+  name               = "r-${count.index}"
+  assume_role_policy = "{}"
+}
+
+resource "aws_s3_bucket" "b" {
+  count  = 8
+  bucket = "b-${count.index}"
+  tags = {
+    role = aws_iam_role.r[0].name
+  }
+}
+
+resource "aws_vpc" "last" {
+  cidr_block = "10.0.0.0/16"
+  tags = {
+    buckets = length(aws_s3_bucket.b[*].id)
+  }
+}
+"#,
+    );
+    let p = provider();
+    latencies(&p, &[("aws_s3_bucket.b[3]", 120)]);
+    *mem(&p).fail_on.lock().unwrap() = Some("create aws_vpc.last".into());
+    let mut state = State::new("stack");
+    let (report, _, _) = f.apply(&mut state, &p, &Options::default());
+    let rb = report.rollback.as_ref().expect("rolled back");
+    assert!(rb.complete, "{rb:?}");
+    assert!(mem(&p).objects.lock().unwrap().is_empty());
+    assert!(state.resources.is_empty());
+    let spans = mem(&p).spans.lock().unwrap().clone();
+    let first_role_delete = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("delete aws_iam_role."))
+        .map(|(_, s, _)| *s)
+        .min()
+        .unwrap();
+    let bucket_deletes: Vec<_> = spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with("delete aws_s3_bucket."))
+        .collect();
+    assert_eq!(bucket_deletes.len(), 8);
+    for (c, _, end) in bucket_deletes {
+        assert!(
+            *end <= first_role_delete,
+            "{c} was still running when a role went"
+        );
+    }
+}
+
+#[test]
 fn parallelism_bounds_the_calls_in_flight() {
     let f = fixture(CLUSTER);
     let p = provider();

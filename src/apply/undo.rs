@@ -7,12 +7,13 @@ use super::forward::{Answer, Call};
 use super::limit::Limit;
 use super::{ApplyError, Options, Recorder};
 use crate::addr::{AddrIndex, ResourceAddr};
+use crate::plan::dependents_first;
 use crate::providers::{Provider, ProviderError, ProviderSet};
 use crate::state::{OpKind, Phase, ResourceState, State, Status};
 use crate::value::Value;
 use futures_util::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 /// What a rollback did.
@@ -95,15 +96,8 @@ pub(super) async fn rollback<P: Provider>(
     }
 
     // Undo x waits for the undo of every y that depends on x.
-    let waits_for = order(rec.state, &undo);
-    let mut waits: Vec<usize> = waits_for.iter().map(Vec::len).collect();
-    let mut released_by: Vec<Vec<usize>> = vec![Vec::new(); undo.len()];
-    for (x, ys) in waits_for.iter().enumerate() {
-        for &y in ys {
-            released_by[y].push(x);
-        }
-    }
-    let mut ready: VecDeque<usize> = (0..undo.len()).filter(|&i| waits[i] == 0).collect();
+    let mut gate = order(rec.state, &undo);
+    let mut ready: VecDeque<usize> = (0..undo.len()).filter(|&i| gate.waits[i] == 0).collect();
     let mut failed = vec![false; undo.len()];
     let mut finished = vec![false; undo.len()];
     let mut limit = Limit::new(opts.parallelism, providers.retries());
@@ -130,12 +124,7 @@ pub(super) async fn rollback<P: Provider>(
                 // Nothing recorded to undo (already gone): done.
                 finish(rec.state, op_i, &mut report, kind);
                 finished[u] = true;
-                for &x in &released_by[u] {
-                    waits[x] -= 1;
-                    if waits[x] == 0 {
-                        ready.push_back(x);
-                    }
-                }
+                gate.release(u, &mut ready);
                 rec.dirty = true;
                 continue;
             };
@@ -240,12 +229,7 @@ pub(super) async fn rollback<P: Provider>(
                         elapsed: a.elapsed,
                         id: None,
                     });
-                    for &x in &released_by[u] {
-                        waits[x] -= 1;
-                        if waits[x] == 0 {
-                            ready.push_back(x);
-                        }
-                    }
+                    gate.release(u, &mut ready);
                 }
                 Err(e) => {
                     if let Some(j) = rec.state.journal.as_mut() {
@@ -323,51 +307,131 @@ fn finish(state: &mut State, i: usize, report: &mut RollbackReport, kind: OpKind
     }
 }
 
-/// For each undo (an index into `undo`), the undos it waits for: those of the ops that
-/// depend on it, directly or through other resources.
-fn order(state: &State, undo: &[usize]) -> Vec<Vec<usize>> {
-    let Some(j) = state.journal.as_ref() else {
-        return vec![Vec::new(); undo.len()];
-    };
-    // What each address depends on, as recorded (dependencies may name whole blocks),
-    // and every address that may be named.
-    let mut deps: HashMap<&ResourceAddr, Vec<&ResourceAddr>> = HashMap::new();
-    for (addr, r) in &state.resources {
-        deps.entry(addr).or_default().extend(r.dependencies.iter());
-    }
-    for op in &j.ops {
-        deps.entry(&op.addr)
-            .or_default()
-            .extend(op.dependencies.iter());
-    }
-    let named: AddrIndex<&ResourceAddr> = deps.keys().map(|&a| (a, a)).collect();
-    let mut by_addr: HashMap<&ResourceAddr, Vec<usize>> = HashMap::new();
-    for (u, &i) in undo.iter().enumerate() {
-        by_addr.entry(&j.ops[i].addr).or_default().push(u);
-    }
-    let mut waits = vec![Vec::new(); undo.len()];
-    for (y, &i) in undo.iter().enumerate() {
-        let mut seen: HashSet<&ResourceAddr> = HashSet::new();
-        let mut stack: Vec<&ResourceAddr> = deps.get(&j.ops[i].addr).cloned().unwrap_or_default();
-        while let Some(d) = stack.pop() {
-            for &a in named.resolve(d) {
-                if !seen.insert(a) {
-                    continue;
+/// When each undo may start: after the undos of the ops that depend on it, directly or
+/// through other resources (see [`dependents_first`]).
+struct Gate {
+    /// Per undo: what it still waits for, undos and joins.
+    waits: Vec<usize>,
+    /// Per undo: the undos waiting for it one by one.
+    released_by: Vec<Vec<usize>>,
+    /// Per undo: the joins it is part of.
+    in_joins: Vec<Vec<usize>>,
+    /// Per join: its undos not finished yet, and the undos waiting for it.
+    join_left: Vec<usize>,
+    join_waiters: Vec<Vec<usize>>,
+}
+
+impl Gate {
+    /// Undo `u` is finished: whatever waited only for it (and others finished) is ready.
+    fn release(&mut self, u: usize, ready: &mut VecDeque<usize>) {
+        let waits = &mut self.waits;
+        let mut free = |x: usize| {
+            waits[x] -= 1;
+            if waits[x] == 0 {
+                ready.push_back(x);
+            }
+        };
+        for &x in &self.released_by[u] {
+            free(x);
+        }
+        for &j in &self.in_joins[u] {
+            self.join_left[j] -= 1;
+            if self.join_left[j] == 0 {
+                for &x in &self.join_waiters[j] {
+                    free(x);
                 }
-                for &x in by_addr.get(a).map(Vec::as_slice).unwrap_or(&[]) {
-                    if x != y {
-                        waits[x].push(y);
-                    }
-                }
-                stack.extend(deps.get(a).into_iter().flatten());
             }
         }
     }
-    for w in &mut waits {
-        w.sort_unstable();
-        w.dedup();
+}
+
+fn order(state: &State, undo: &[usize]) -> Gate {
+    let mut gate = Gate {
+        waits: vec![0; undo.len()],
+        released_by: vec![Vec::new(); undo.len()],
+        in_joins: vec![Vec::new(); undo.len()],
+        join_left: Vec::new(),
+        join_waiters: Vec::new(),
+    };
+    let Some(j) = state.journal.as_ref() else {
+        return gate;
+    };
+    // Every address state or the journal knows, with what it was recorded to depend on.
+    struct Nodes<'s> {
+        node: HashMap<&'s ResourceAddr, usize>,
+        addrs: Vec<&'s ResourceAddr>,
+        deps: Vec<Vec<&'s ResourceAddr>>,
     }
-    waits
+    impl<'s> Nodes<'s> {
+        fn add(&mut self, addr: &'s ResourceAddr, recorded: &'s [ResourceAddr]) -> usize {
+            let n = *self.node.entry(addr).or_insert_with(|| {
+                self.addrs.push(addr);
+                self.deps.push(Vec::new());
+                self.addrs.len() - 1
+            });
+            self.deps[n].extend(recorded);
+            n
+        }
+    }
+    let mut nodes = Nodes {
+        node: HashMap::new(),
+        addrs: Vec::new(),
+        deps: Vec::new(),
+    };
+    for (addr, r) in &state.resources {
+        nodes.add(addr, &r.dependencies);
+    }
+    let mut undos_of_op: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (u, &i) in undo.iter().enumerate() {
+        undos_of_op.entry(i).or_default().push(u);
+    }
+    let mut undos_at: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut members: Vec<usize> = Vec::new();
+    for (i, op) in j.ops.iter().enumerate() {
+        let n = nodes.add(&op.addr, &op.dependencies);
+        for &u in undos_of_op.get(&i).into_iter().flatten() {
+            let at = undos_at.entry(n).or_default();
+            if at.is_empty() {
+                members.push(n);
+            }
+            at.push(u);
+        }
+    }
+    let index: AddrIndex<usize> = nodes
+        .addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (*a, i))
+        .collect();
+    let w = dependents_first(&nodes.deps, &index, &members);
+    for (p, n) in members.iter().enumerate() {
+        for &u in &undos_at[n] {
+            for &q in &w.after[p] {
+                for &y in &undos_at[&members[q]] {
+                    gate.waits[u] += 1;
+                    gate.released_by[y].push(u);
+                }
+            }
+            for &jn in &w.after_joins[p] {
+                gate.waits[u] += 1;
+                if gate.join_waiters.len() <= jn {
+                    gate.join_waiters.resize(jn + 1, Vec::new());
+                }
+                gate.join_waiters[jn].push(u);
+            }
+        }
+    }
+    gate.join_left = vec![0; w.joins.len()];
+    gate.join_waiters.resize(w.joins.len(), Vec::new());
+    for (jn, ps) in w.joins.iter().enumerate() {
+        for &q in ps {
+            for &y in &undos_at[&members[q]] {
+                gate.in_joins[y].push(jn);
+                gate.join_left[jn] += 1;
+            }
+        }
+    }
+    gate
 }
 
 /// A create that failed may still have taken effect (its answer lost on the way): look

@@ -73,15 +73,16 @@ def bench_plan(keel: Path, stacks: Path, sizes: list[int], repeat: int) -> None:
     for n in sizes:
         stack = stacks / f"n{n}"
         full = stacks / f"n{n}.full.json"
-        for kind in ("empty", "full"):
+        for kind in ("empty", "full", "full, -destroy"):
             walls, rss, line = [], [], ""
             for _ in range(repeat):
                 work = Path(tempfile.mkdtemp(prefix="keel-bench-"))
                 state = work / "state.json"
-                if kind == "full":
+                if kind != "empty":
                     shutil.copy(full, state)
+                destroy = ["-destroy"] if kind.endswith("-destroy") else []
                 wall, maxrss, code, text = run(
-                    [str(keel), "plan", "-refresh=false", "-no-color", "-input=false", "-state", str(state), str(stack)],
+                    [str(keel), "plan", *destroy, "-refresh=false", "-no-color", "-input=false", "-state", str(state), str(stack)],
                     cwd=work,
                 )
                 shutil.rmtree(work, ignore_errors=True)
