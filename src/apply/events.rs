@@ -123,6 +123,21 @@ pub enum Event {
     Interrupted {
         presses: u32,
     },
+    /// An `import` block's object is being brought under keel, before the changes.
+    Importing {
+        addr: ResourceAddr,
+        id: String,
+    },
+    Imported {
+        addr: ResourceAddr,
+        id: String,
+    },
+    /// The apply rolled back, so an import it made is undone: keel's tags come off the
+    /// object and state forgets it. The object itself stays.
+    ImportUndone {
+        addr: ResourceAddr,
+        id: String,
+    },
 }
 
 /// Where events go.

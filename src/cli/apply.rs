@@ -275,13 +275,15 @@ fn run(
     }
     let mut opts = args.options();
     opts.interrupt = Some(interrupts(stack));
-    super::import::apply_planned_imports(
+    // Cloud errors can echo what was sent; no secret reaches the terminal or a log.
+    let mut progress = progress::Redacting::new(progress.as_mut(), &redact);
+    let imported = super::import::apply_planned_imports(
         stack,
         providers,
         lock,
         &mut state,
         &mut plan,
-        &mut |line| println!("{}", redact.text(&line)),
+        &mut progress,
     )?;
     let report = stack.runtime.block_on(async {
         let mut rec = Recorder::new(&stack.backend, lock, &mut state);
@@ -293,12 +295,24 @@ fn run(
             providers,
             &mut rec,
             &opts,
-            // Cloud errors can echo what was sent; no secret reaches the terminal or a log.
-            &mut progress::Redacting::new(progress.as_mut(), &redact),
+            &mut progress,
         )
         .await
     });
     let report = report.map_err(|e| Failure::Message(e.to_string()))?;
+    // Everything the apply did was rolled back: its imports are undone too. With
+    // -no-rollback, or a rollback left pending, they stay recorded with the rest.
+    let rolled_back = report.rollback.as_ref().is_some_and(|r| r.complete);
+    if !report.succeeded() && rolled_back && !imported.is_empty() {
+        super::import::undo_planned_imports(
+            stack,
+            providers,
+            lock,
+            &mut state,
+            &imported,
+            &mut progress,
+        )?;
+    }
     if let Some(diags) = report.diagnostics {
         return Err(stack.fail(diags));
     }

@@ -5,7 +5,9 @@ use super::StackArgs;
 use super::stack::{Failure, Stack};
 use super::state::parse_addr;
 use crate::addr::InstanceKey;
-use crate::import::{ImportContext, import_resource};
+use crate::addr::{ProviderAddr, ResourceAddr};
+use crate::apply::{Event, Progress};
+use crate::import::{ImportContext, import_resource, unimport};
 use crate::state::State;
 use std::process::ExitCode;
 
@@ -65,7 +67,8 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
     let entry = stack
         .runtime
         .block_on(import_resource(provider, &mut state, &addr, &args.id, &cx))
-        .map_err(|e| Failure::Message(e.to_string()))?;
+        .map_err(|e| Failure::Message(e.to_string()))?
+        .entry;
     stack.write_state(&lock, &mut state)?;
     println!("{addr}: Import prepared! [id={}]", entry.id);
     println!(
@@ -77,15 +80,17 @@ pub fn exec(args: Args) -> Result<ExitCode, Failure> {
 /// Imports the objects a plan's `import` blocks name, before apply makes its changes:
 /// each read through its provider, tagged `keel:stack` / `keel:address` and recorded,
 /// state written after each. The plan then continues against that state (its serial
-/// follows these writes, which are the plan's own first steps).
+/// follows these writes, which are the plan's own first steps). Returns what it
+/// imported, for [`undo_planned_imports`] should the apply roll back.
 pub fn apply_planned_imports(
     stack: &Stack,
     providers: &super::stack::Providers,
     lock: &crate::state::StateLock,
     state: &mut State,
     plan: &mut crate::plan::Plan,
-    progress: &mut dyn FnMut(String),
-) -> Result<(), Failure> {
+    progress: &mut dyn Progress,
+) -> Result<Vec<PlannedImport>, Failure> {
+    let mut done = Vec::new();
     for imp in plan.imports.clone() {
         if state.resources.contains_key(&imp.addr) {
             continue;
@@ -94,14 +99,76 @@ pub fn apply_planned_imports(
             .get(&imp.provider)
             .map_err(|e| Failure::Message(e.to_string()))?;
         let cx = super::plan::import_context(stack, &imp.provider)?;
-        progress(format!("{}: Importing... [id={}]", imp.addr, imp.id));
-        let entry = stack
+        progress.event(&Event::Importing {
+            addr: imp.addr.clone(),
+            id: imp.id.clone(),
+        });
+        let made = stack
             .runtime
             .block_on(import_resource(provider, state, &imp.addr, &imp.id, &cx))
             .map_err(|e| Failure::Message(e.to_string()))?;
         stack.write_state(lock, state)?;
-        progress(format!("{}: Import complete [id={}]", imp.addr, entry.id));
+        progress.event(&Event::Imported {
+            addr: imp.addr.clone(),
+            id: made.entry.id.clone(),
+        });
+        done.push(PlannedImport {
+            addr: imp.addr,
+            provider: imp.provider,
+            id: made.entry.id,
+            tagged: made.tagged,
+        });
     }
     plan.serial = state.serial;
-    Ok(())
+    Ok(done)
+}
+
+/// An import [`apply_planned_imports`] made.
+#[derive(Debug, Clone)]
+pub struct PlannedImport {
+    addr: ResourceAddr,
+    provider: ProviderAddr,
+    id: String,
+    tagged: bool,
+}
+
+/// After an apply that rolled back completely: its imports are undone too, last first,
+/// so state and the cloud are as they were before it (the objects stay, untagged and
+/// unrecorded). An import that cannot be undone stays recorded, and is reported.
+pub fn undo_planned_imports(
+    stack: &Stack,
+    providers: &super::stack::Providers,
+    lock: &crate::state::StateLock,
+    state: &mut State,
+    imports: &[PlannedImport],
+    progress: &mut dyn Progress,
+) -> Result<(), Failure> {
+    let mut failed = Vec::new();
+    for imp in imports.iter().rev() {
+        let provider = providers
+            .get(&imp.provider)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        match stack
+            .runtime
+            .block_on(unimport(provider, state, &imp.addr, imp.tagged))
+        {
+            Ok(()) => {
+                stack.write_state(lock, state)?;
+                progress.event(&Event::ImportUndone {
+                    addr: imp.addr.clone(),
+                    id: imp.id.clone(),
+                });
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Message(format!(
+            "the apply rolled back, but {} of its imports could not be undone; state still records them:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        )))
+    }
 }

@@ -67,14 +67,61 @@ pub async fn import_resource<P: Provider>(
     addr: &ResourceAddr,
     id: &str,
     cx: &ImportContext,
-) -> Result<ResourceState, ImportError> {
+) -> Result<Imported, ImportError> {
     if state.resources.contains_key(addr) {
         return Err(ImportError::AlreadyManaged(addr.clone()));
     }
     let prior = Value::Map(BTreeMap::from([("id".to_string(), Value::str(id))]));
-    let entry = adopt(provider, addr, prior, cx).await?;
+    let (entry, tagged) = read_as_imported(provider, addr, prior, cx, true).await?;
     state.resources.insert(addr.clone(), entry.clone());
-    Ok(entry)
+    Ok(Imported { entry, tagged })
+}
+
+/// What [`import_resource`] recorded, and whether it wrote keel's ownership tags to the
+/// object (an object that already carried them for this address was left as it was).
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub entry: ResourceState,
+    pub tagged: bool,
+}
+
+/// Undoes [`import_resource`] for `addr`: takes off the ownership tags it wrote (when
+/// `tagged`) and forgets the object. The object stays in the cloud. On error the record
+/// stays as it was, so nothing keel tagged goes untracked.
+pub async fn unimport<P: Provider>(
+    provider: &P,
+    state: &mut State,
+    addr: &ResourceAddr,
+    tagged: bool,
+) -> Result<(), ImportError> {
+    let Some(entry) = state.resources.get(addr) else {
+        return Ok(());
+    };
+    if tagged {
+        let current = entry.value();
+        let mut config = current.as_map().cloned().unwrap_or_default();
+        let mut tags_all = string_map(current.get("tags_all"));
+        tags_all.remove(TAG_STACK);
+        tags_all.remove(TAG_ADDRESS);
+        config.insert(
+            "tags_all".into(),
+            Value::Map(
+                tags_all
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::str(v)))
+                    .collect(),
+            ),
+        );
+        provider
+            .update(addr, &current, &Value::Map(config))
+            .await
+            .map_err(|error| ImportError::Provider {
+                addr: addr.clone(),
+                error,
+            })?;
+    }
+    state.resources.remove(addr);
+    Ok(())
 }
 
 /// What [`import_resource`] would record for object `id` at `addr`, found without
@@ -87,7 +134,9 @@ pub async fn preview_import<P: Provider>(
     cx: &ImportContext,
 ) -> Result<ResourceState, ImportError> {
     let prior = Value::Map(BTreeMap::from([("id".to_string(), Value::str(id))]));
-    read_as_imported(provider, addr, prior, cx, false).await
+    read_as_imported(provider, addr, prior, cx, false)
+        .await
+        .map(|(entry, _)| entry)
 }
 
 /// Reads one object from `prior` (its id, and whatever else a record of it holds),
@@ -98,18 +147,21 @@ pub(crate) async fn adopt<P: Provider>(
     prior: Value,
     cx: &ImportContext,
 ) -> Result<ResourceState, ImportError> {
-    read_as_imported(provider, addr, prior, cx, true).await
+    read_as_imported(provider, addr, prior, cx, true)
+        .await
+        .map(|(entry, _)| entry)
 }
 
 /// [`adopt`]; with `tag` false the ownership tags are only added to what is returned,
-/// not written to the cloud.
+/// not written to the cloud. Also says whether it wrote them.
 async fn read_as_imported<P: Provider>(
     provider: &P,
     addr: &ResourceAddr,
     prior: Value,
     cx: &ImportContext,
     tag: bool,
-) -> Result<ResourceState, ImportError> {
+) -> Result<(ResourceState, bool), ImportError> {
+    let mut tagged = false;
     let Some(schema) = schema(&addr.type_) else {
         return Err(ImportError::Unsupported {
             type_: addr.type_.clone(),
@@ -179,6 +231,7 @@ async fn read_as_imported<P: Provider>(
                 ),
             );
             value = if tag {
+                tagged = true;
                 provider
                     .update(addr, &value, &Value::Map(config))
                     .await
@@ -199,7 +252,7 @@ async fn read_as_imported<P: Provider>(
             }
         }
     }
-    Ok(ResourceState {
+    let entry = ResourceState {
         type_: addr.type_.clone(),
         id: value.get("id").as_str().unwrap_or(&id).to_string(),
         attributes: value.to_json(),
@@ -207,7 +260,8 @@ async fn read_as_imported<P: Provider>(
         provider: cx.provider.clone(),
         // The configuration marks them at the next plan, as Terraform's import does.
         sensitive_attributes: Vec::new(),
-    })
+    };
+    Ok((entry, tagged))
 }
 
 fn string_map(v: &Value) -> BTreeMap<String, String> {

@@ -56,6 +56,11 @@ pub fn line(event: &Event) -> String {
         Event::Adopted { addr, id } => format!(
             "{addr}: an interrupted apply created {id} without recording it; adopted into state."
         ),
+        Event::Importing { addr, id } => format!("{addr}: Importing... [id={id}]"),
+        Event::Imported { addr, id } => format!("{addr}: Import complete [id={id}]"),
+        Event::ImportUndone { addr, id } => format!(
+            "{addr}: Import undone [id={id}]: keel's tags removed and state no longer records it; the object stays in the cloud, as before the apply."
+        ),
         Event::Parallelism { limit, retries } => format!(
             "The cloud asked for {retries} retries so far; now at most {limit} calls at once."
         ),
@@ -159,6 +164,15 @@ pub fn json_event(event: &Event) -> serde_json::Value {
         }
         Event::Adopted { addr, id } => {
             json!({ "type": "adopted", "address": addr.to_string(), "id": id })
+        }
+        Event::Importing { addr, id } => {
+            json!({ "type": "importing", "address": addr.to_string(), "id": id })
+        }
+        Event::Imported { addr, id } => {
+            json!({ "type": "imported", "address": addr.to_string(), "id": id })
+        }
+        Event::ImportUndone { addr, id } => {
+            json!({ "type": "import_undone", "address": addr.to_string(), "id": id })
         }
         Event::Parallelism { limit, retries } => {
             json!({ "type": "parallelism", "limit": limit, "retries": retries })

@@ -366,3 +366,116 @@ resource "aws_subnet" "public" {{
     std::fs::remove_file(p.dir().join("extra.hcl")).unwrap();
     p.keel(&["destroy", "-auto-approve", "-var", &var]).ok();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_apply_that_rolls_back_undoes_its_imports_too() {
+    let ec2 = moto().ec2().await;
+    let (vpc, subnet) = sdk_vpc(&ec2, "10.64").await;
+    let p = Project::new("importundo");
+    // The imported subnet is updated in place; the new one is outside the VPC's range,
+    // which EC2 refuses (InvalidSubnet.Range), so the apply fails and rolls back.
+    p.write(
+        "main.hcl",
+        &format!(
+            r#"
+import {{
+  to = aws_vpc.main
+  id = "{vpc}"
+}}
+
+import {{
+  to = aws_subnet.public
+  id = "{subnet}"
+}}
+
+resource "aws_vpc" "main" {{
+  cidr_block = "10.64.0.0/16"
+  tags = {{
+    Name = "legacy"
+  }}
+}}
+
+resource "aws_subnet" "public" {{
+  vpc_id                  = aws_vpc.main.id
+  cidr_block              = "10.64.1.0/24"
+  availability_zone       = "us-east-1a"
+  map_public_ip_on_launch = true
+  tags = {{
+    Name = "legacy"
+  }}
+}}
+
+resource "aws_subnet" "outside" {{
+  vpc_id     = aws_vpc.main.id
+  cidr_block = "10.99.1.0/24"
+}}
+"#
+        ),
+    );
+    let apply = p.keel(&["apply", "-auto-approve"]);
+    assert_eq!(apply.code, 1, "{}{}", apply.stdout, apply.stderr);
+    for (addr, id) in [("aws_vpc.main", &vpc), ("aws_subnet.public", &subnet)] {
+        assert!(
+            apply
+                .stdout
+                .contains(&format!("{addr}: Import complete [id={id}]")),
+            "{}",
+            apply.stdout
+        );
+        assert!(
+            apply
+                .stdout
+                .contains(&format!("{addr}: Import undone [id={id}]")),
+            "{}",
+            apply.stdout
+        );
+    }
+    assert!(
+        apply.stdout.contains("InvalidSubnet.Range"),
+        "{}",
+        apply.stdout
+    );
+    // State records nothing, as before the apply; the cloud holds the two objects as
+    // they were: untagged by keel, the subnet's update undone, no new subnet.
+    let state = p.state();
+    assert!(
+        state["resources"].as_object().is_none_or(|r| r.is_empty()),
+        "{state:#}"
+    );
+    assert!(
+        state.get("journal").is_none_or(|j| j.is_null()),
+        "{state:#}"
+    );
+    let tags = vpc_tags(&ec2, &vpc).await;
+    assert!(!tags.contains_key("keel:stack"), "{tags:?}");
+    assert!(!tags.contains_key("keel:address"), "{tags:?}");
+    assert_eq!(tags["Name"], "legacy");
+    let s = ec2
+        .describe_subnets()
+        .subnet_ids(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let s = &s.subnets()[0];
+    assert_eq!(s.map_public_ip_on_launch(), Some(false));
+    assert!(
+        s.tags()
+            .iter()
+            .all(|t| !t.key().unwrap_or_default().starts_with("keel:"))
+    );
+    let subnets = ec2
+        .describe_subnets()
+        .filters(stack_filter(&p.stack))
+        .send()
+        .await
+        .unwrap();
+    assert!(subnets.subnets().is_empty(), "{subnets:?}");
+    // The next plan offers the same imports again.
+    let plan = p.keel(&["plan"]).ok();
+    assert!(
+        plan.stdout
+            .contains("Plan: 2 to import, 1 to add, 1 to change, 0 to destroy."),
+        "{}",
+        plan.stdout
+    );
+}
