@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The version of the `keel_apply` section.
-pub const FORMAT: &str = "keel-saved-plan/1";
+/// The version of the `keel_apply` section. 2: deletes wait through joins
+/// (`Step::after_joins`), which a keel reading version 1 would not honour.
+pub const FORMAT: &str = "keel-saved-plan/2";
 
 #[derive(Serialize, Deserialize)]
 struct Payload {

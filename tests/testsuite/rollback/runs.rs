@@ -220,6 +220,24 @@ async fn a_saved_plan_applies_exactly_and_refuses_a_changed_state() {
         "{}",
         stale.stderr
     );
+    // A plan saved by a keel whose schedule means something else is refused, not run.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"keel-saved-plan/2\""));
+    let old = p.root.path().join("old.bin");
+    std::fs::write(
+        &old,
+        text.replace("\"keel-saved-plan/2\"", "\"keel-saved-plan/1\""),
+    )
+    .unwrap();
+    let refused = crate::fixture::run_keel(p.root.path(), &["apply"], &old);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains(
+            "has saved-plan format keel-saved-plan/1; this keel reads keel-saved-plan/2. Make the plan again with this keel"
+        ),
+        "{}",
+        refused.stderr
+    );
     p.write("main.hcl", &small(&name, "10.98.1.0/24"));
     p.keel(&["destroy", "-auto-approve"]).ok();
 }
