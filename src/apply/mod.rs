@@ -1,6 +1,7 @@
 //! Apply: Plan + providers -> State'. Apply executes the plan's schedule
-//! ([`crate::plan::Step`]) and re-derives nothing; a failure rolls it back, as
-//! CloudFormation does, and a keel killed at any instant loses no resource.
+//! ([`crate::plan::Step`]) in the graph's order of evaluation and re-derives nothing; a
+//! failure rolls it back, as CloudFormation does, and a keel killed at any instant loses
+//! no resource.
 //!
 //! # Executing ([`forward`])
 //! One coordinating task owns the state, the evaluation environments and a
@@ -11,10 +12,12 @@
 //! `--parallelism` provider calls at once. Provider calls run concurrently; everything
 //! else happens on the coordinating task. The bound adapts ([`limit`]): it halves when
 //! the cloud throttles and grows back when calm. Evaluation is per block, so an instance
-//! waits for every instance of the blocks it refers to, as in Terraform's graph.
+//! waits for every instance of the blocks it refers to, as in Terraform's graph (the
+//! schedule lists no such waits per step; see [`crate::plan::Step::after`]).
 //!
 //! Deletes close the apply: they run after every create and update succeeded, dependents
-//! first. Delete-first replacements (irreversible, flagged in the plan) wait for every
+//! first (a block's deletes wait for its dependents' through one join, not one wait per
+//! pair). Delete-first replacements (irreversible, flagged in the plan) wait for every
 //! create and update that does not depend on them.
 //!
 //! # Durability: the journal
@@ -39,7 +42,9 @@
 //! `keel rollback` resumes it. A failure among the closing deletes does not roll back
 //! (the creates and updates all succeeded; what is deleted cannot come back): the failed
 //! delete stays in state and the next apply tries again, as CloudFormation's cleanup does.
-//! `--no-rollback` keeps partial progress instead.
+//! `--no-rollback` keeps partial progress instead. (Objects `import` blocks brought in
+//! before the apply are let go by the CLI once a rollback completes:
+//! `cli::import::undo_planned_imports`.)
 //!
 //! # Recovery ([`recover`])
 //! A journal left by a killed keel is resolved before anything else: each create that was
