@@ -3,6 +3,7 @@
 //! each one (see the parent module's docs).
 
 use super::events::{Event, Progress, Verb};
+use super::gate::Gate;
 use super::limit::Limit;
 use super::{ApplyError, ApplyReport, Options, Recorder, inconsistent};
 use crate::addr::ResourceAddr;
@@ -48,7 +49,6 @@ enum Run {
 }
 
 struct StepRt {
-    waits: usize,
     /// The evaluated configuration of an apply step, once its block was evaluated.
     config: Option<Value>,
     /// The block and instance index it fills in when done.
@@ -80,11 +80,8 @@ pub(super) struct Forward<'a, P> {
     ready_nodes: VecDeque<Node>,
     work: HashMap<Node, NodeWork>,
     rt: Vec<StepRt>,
-    step_dependents: Vec<Vec<usize>>,
-    /// Join -> the steps waiting for it (see [`crate::plan::Step::after_joins`]).
-    join_waiters: Vec<Vec<usize>>,
-    /// Join -> how many of its steps are not done yet.
-    join_left: Vec<usize>,
+    /// What each step still waits for.
+    gate: Gate,
     reversible_left: usize,
     applies_left: usize,
     launchable: VecDeque<usize>,
@@ -109,14 +106,7 @@ impl<'a, P: Provider> Forward<'a, P> {
             .map(|(i, c)| (&c.addr, i))
             .collect();
         let mut apply_step = HashMap::new();
-        let mut step_dependents = vec![Vec::new(); plan.steps.len()];
-        let (mut join_waiters, mut join_left): (Vec<Vec<usize>>, Vec<usize>) = Default::default();
-        fn grow<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
-            if v.len() <= i {
-                v.resize_with(i + 1, T::default);
-            }
-            &mut v[i]
-        }
+        let mut gate = Gate::new(plan.steps.len());
         let mut rt = Vec::with_capacity(plan.steps.len());
         let (mut reversible_left, mut applies_left) = (0, 0);
         for (i, s) in plan.steps.iter().enumerate() {
@@ -128,30 +118,22 @@ impl<'a, P: Provider> Forward<'a, P> {
                 }
             }
             for &a in &s.after {
-                step_dependents[a].push(i);
+                gate.wait(i, a);
             }
             for &j in &s.after_joins {
-                grow(&mut join_waiters, j).push(i);
+                gate.wait_join(i, j);
             }
             for &j in &s.in_joins {
-                *grow(&mut join_left, j) += 1;
+                gate.join(i, j);
             }
             rt.push(StepRt {
-                waits: s.after.len() + s.after_joins.len(),
                 config: None,
                 slot: None,
                 run: Run::Waiting,
                 op: None,
             });
         }
-        join_left.resize(join_waiters.len().max(join_left.len()), 0);
-        for (j, waiters) in join_waiters.iter().enumerate() {
-            if join_left[j] == 0 {
-                for &w in waiters {
-                    rt[w].waits -= 1;
-                }
-            }
-        }
+        gate.seal();
         let mut waiting = HashMap::new();
         let mut dependents: HashMap<Node, Vec<Node>> = HashMap::new();
         let mut ready_nodes = VecDeque::new();
@@ -180,9 +162,7 @@ impl<'a, P: Provider> Forward<'a, P> {
             ready_nodes,
             work: HashMap::new(),
             rt,
-            step_dependents,
-            join_waiters,
-            join_left,
+            gate,
             reversible_left,
             applies_left,
             launchable: VecDeque::new(),
@@ -300,7 +280,7 @@ impl<'a, P: Provider> Forward<'a, P> {
         let step = &self.plan.steps[s];
         let r = &self.rt[s];
         if r.run != Run::Waiting
-            || r.waits > 0
+            || !self.gate.is_free(s)
             || (step.after_reversible && self.reversible_left > 0)
             || (step.after_applies && self.applies_left > 0)
             || (step.kind == StepKind::Apply && r.config.is_none())
@@ -732,18 +712,10 @@ impl<'a, P: Provider> Forward<'a, P> {
                 }
             }
         }
-        for d in self.step_dependents[s].clone() {
-            self.rt[d].waits -= 1;
+        let mut freed = Vec::new();
+        self.gate.release(s, |d| freed.push(d));
+        for d in freed {
             self.try_ready(d);
-        }
-        for &j in &self.plan.steps[s].in_joins {
-            self.join_left[j] -= 1;
-            if self.join_left[j] == 0 {
-                for d in self.join_waiters[j].clone() {
-                    self.rt[d].waits -= 1;
-                    self.try_ready(d);
-                }
-            }
         }
     }
 }

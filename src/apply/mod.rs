@@ -61,6 +61,7 @@
 mod data;
 mod events;
 mod forward;
+mod gate;
 mod limit;
 mod recover;
 mod undo;

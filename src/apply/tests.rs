@@ -58,8 +58,29 @@ impl Fixture {
         provider: &ProviderSet<MemoryProvider>,
         opts: &Options,
     ) -> (ApplyReport, usize, Vec<Event>, Duration) {
-        let plan = crate::plan::plan(&self.config, &self.graph, &Inputs::default(), state, false)
-            .expect("plan");
+        self.run(state, provider, opts, false)
+    }
+
+    /// Plans a destroy against `state` and applies it.
+    fn destroy(&self, state: &mut State, provider: &ProviderSet<MemoryProvider>) -> ApplyReport {
+        self.run(state, provider, &Options::default(), true).0
+    }
+
+    fn run(
+        &self,
+        state: &mut State,
+        provider: &ProviderSet<MemoryProvider>,
+        opts: &Options,
+        destroy: bool,
+    ) -> (ApplyReport, usize, Vec<Event>, Duration) {
+        let plan = crate::plan::plan(
+            &self.config,
+            &self.graph,
+            &Inputs::default(),
+            state,
+            destroy,
+        )
+        .expect("plan");
         let backend = self.backend();
         block_on(async {
             let lock = backend.lock("apply").await.unwrap();
@@ -96,6 +117,17 @@ fn provider() -> ProviderSet<MemoryProvider> {
 
 fn mem(p: &ProviderSet<MemoryProvider>) -> &MemoryProvider {
     p.get(&Default::default()).unwrap()
+}
+
+/// The calls made so far whose names start with `prefix` ("create aws_iam_role."), with
+/// when each started and ended.
+fn calls(p: &ProviderSet<MemoryProvider>, prefix: &str) -> Vec<(String, Instant, Instant)> {
+    let spans = mem(p).spans.lock().unwrap();
+    spans
+        .iter()
+        .filter(|(c, _, _)| c.starts_with(prefix))
+        .cloned()
+        .collect()
 }
 
 /// A VPC with three subnets, an instance in each, and an unrelated bucket: chains of
@@ -185,12 +217,9 @@ fn steps_start_as_soon_as_their_dependencies_are_done() {
     );
 }
 
-#[test]
-fn a_block_reading_a_counted_block_waits_for_every_instance_of_it() {
-    // Plans record the role block once per bucket, not each role: apply still starts no
-    // bucket before the last role is created, however the latencies fall.
-    let f = fixture(
-        r#"
+/// Nine roles and eight buckets that each read the first role: the bucket block depends
+/// on the whole role block, 9 x 8 instance pairs.
+const FAN_IN: &str = r#"
 resource "aws_iam_role" "r" {
   count              = 9
   name               = "r-${count.index}"
@@ -204,8 +233,13 @@ resource "aws_s3_bucket" "b" {
     role = aws_iam_role.r[0].name
   }
 }
-"#,
-    );
+"#;
+
+#[test]
+fn a_block_reading_a_counted_block_waits_for_every_instance_of_it() {
+    // Plans record the role block once per bucket, not each role: apply still starts no
+    // bucket before the last role is created, however the latencies fall.
+    let f = fixture(FAN_IN);
     let p = provider();
     latencies(
         &p,
@@ -223,21 +257,16 @@ resource "aws_s3_bucket" "b" {
         state.resources[&"aws_s3_bucket.b[2]".parse().unwrap()].dependencies,
         vec!["aws_iam_role.r".parse().unwrap()]
     );
-    let spans = mem(&p).spans.lock().unwrap().clone();
-    let last_role = spans
+    let last_role = calls(&p, "create aws_iam_role.")
         .iter()
-        .filter(|(c, _, _)| c.starts_with("create aws_iam_role."))
         .map(|(_, _, e)| *e)
         .max()
         .unwrap();
-    let buckets: Vec<_> = spans
-        .iter()
-        .filter(|(c, _, _)| c.starts_with("create aws_s3_bucket."))
-        .collect();
+    let buckets = calls(&p, "create aws_s3_bucket.");
     assert_eq!(buckets.len(), 8);
     for (c, start, _) in buckets {
         assert!(
-            *start >= last_role,
+            start >= last_role,
             "{c} started before the last role was created"
         );
     }
@@ -257,67 +286,38 @@ resource "aws_s3_bucket" "b" {
     );
     latencies(&p, &[("aws_s3_bucket.b[5]", 120)]);
     mem(&p).spans.lock().unwrap().clear();
-    let backend = f.backend();
-    let report = block_on(async {
-        let lock = backend.lock("apply").await.unwrap();
-        let mut rec = Recorder::new(&backend, &lock, &mut state);
-        apply(
-            &f.config,
-            &f.graph,
-            &Inputs::default(),
-            &plan,
-            &p,
-            &mut rec,
-            &Options::default(),
-            &mut |_: &Event| {},
-        )
-        .await
-        .expect("apply runs")
-    });
+    let report = f.destroy(&mut state, &p);
     assert!(report.succeeded(), "{report:?}");
-    let spans = mem(&p).spans.lock().unwrap().clone();
-    let first_role_delete = spans
+    let first_role_delete = calls(&p, "delete aws_iam_role.")
         .iter()
-        .filter(|(c, _, _)| c.starts_with("delete aws_iam_role."))
         .map(|(_, s, _)| *s)
         .min()
         .unwrap();
-    let last_bucket_delete = spans
+    let last_bucket_delete = calls(&p, "delete aws_s3_bucket.")
         .iter()
-        .filter(|(c, _, _)| c.starts_with("delete aws_s3_bucket."))
         .map(|(_, _, e)| *e)
         .max()
         .unwrap();
-    assert!(last_bucket_delete <= first_role_delete, "{spans:?}");
+    assert!(
+        last_bucket_delete <= first_role_delete,
+        "{:?}",
+        calls(&p, "delete")
+    );
     assert!(state.resources.is_empty());
 }
 
 #[test]
 fn rollback_undoes_a_block_reading_a_counted_block_before_any_of_it() {
-    let f = fixture(
-        r#"
-resource "aws_iam_role" "r" {
-  count              = 9
-  name               = "r-${count.index}"
-  assume_role_policy = "{}"
-}
-
-resource "aws_s3_bucket" "b" {
-  count  = 8
-  bucket = "b-${count.index}"
-  tags = {
-    role = aws_iam_role.r[0].name
-  }
-}
-
-resource "aws_vpc" "last" {
+    let f = fixture(&format!(
+        r#"{FAN_IN}
+resource "aws_vpc" "last" {{
   cidr_block = "10.0.0.0/16"
-  tags = {
+  tags = {{
     buckets = length(aws_s3_bucket.b[*].id)
-  }
-}
-"#,
-    );
+  }}
+}}
+"#
+    ));
     let p = provider();
     latencies(&p, &[("aws_s3_bucket.b[3]", 120)]);
     *mem(&p).fail_on.lock().unwrap() = Some("create aws_vpc.last".into());
@@ -327,21 +327,16 @@ resource "aws_vpc" "last" {
     assert!(rb.complete, "{rb:?}");
     assert!(mem(&p).objects.lock().unwrap().is_empty());
     assert!(state.resources.is_empty());
-    let spans = mem(&p).spans.lock().unwrap().clone();
-    let first_role_delete = spans
+    let first_role_delete = calls(&p, "delete aws_iam_role.")
         .iter()
-        .filter(|(c, _, _)| c.starts_with("delete aws_iam_role."))
         .map(|(_, s, _)| *s)
         .min()
         .unwrap();
-    let bucket_deletes: Vec<_> = spans
-        .iter()
-        .filter(|(c, _, _)| c.starts_with("delete aws_s3_bucket."))
-        .collect();
+    let bucket_deletes = calls(&p, "delete aws_s3_bucket.");
     assert_eq!(bucket_deletes.len(), 8);
     for (c, _, end) in bucket_deletes {
         assert!(
-            *end <= first_role_delete,
+            end <= first_role_delete,
             "{c} was still running when a role went"
         );
     }

@@ -4,6 +4,7 @@
 
 use super::events::{Event, Progress, Verb};
 use super::forward::{Answer, Call};
+use super::gate::Gate;
 use super::limit::Limit;
 use super::{ApplyError, Options, Recorder};
 use crate::addr::{AddrIndex, ResourceAddr};
@@ -97,7 +98,7 @@ pub(super) async fn rollback<P: Provider>(
 
     // Undo x waits for the undo of every y that depends on x.
     let mut gate = order(rec.state, &undo);
-    let mut ready: VecDeque<usize> = (0..undo.len()).filter(|&i| gate.waits[i] == 0).collect();
+    let mut ready: VecDeque<usize> = (0..undo.len()).filter(|&i| gate.is_free(i)).collect();
     let mut failed = vec![false; undo.len()];
     let mut finished = vec![false; undo.len()];
     let mut limit = Limit::new(opts.parallelism, providers.retries());
@@ -124,7 +125,7 @@ pub(super) async fn rollback<P: Provider>(
                 // Nothing recorded to undo (already gone): done.
                 finish(rec.state, op_i, &mut report, kind);
                 finished[u] = true;
-                gate.release(u, &mut ready);
+                gate.release(u, |x| ready.push_back(x));
                 rec.dirty = true;
                 continue;
             };
@@ -229,7 +230,7 @@ pub(super) async fn rollback<P: Provider>(
                         elapsed: a.elapsed,
                         id: None,
                     });
-                    gate.release(u, &mut ready);
+                    gate.release(u, |x| ready.push_back(x));
                 }
                 Err(e) => {
                     if let Some(j) = rec.state.journal.as_mut() {
@@ -309,50 +310,8 @@ fn finish(state: &mut State, i: usize, report: &mut RollbackReport, kind: OpKind
 
 /// When each undo may start: after the undos of the ops that depend on it, directly or
 /// through other resources (see [`dependents_first`]).
-struct Gate {
-    /// Per undo: what it still waits for, undos and joins.
-    waits: Vec<usize>,
-    /// Per undo: the undos waiting for it one by one.
-    released_by: Vec<Vec<usize>>,
-    /// Per undo: the joins it is part of.
-    in_joins: Vec<Vec<usize>>,
-    /// Per join: its undos not finished yet, and the undos waiting for it.
-    join_left: Vec<usize>,
-    join_waiters: Vec<Vec<usize>>,
-}
-
-impl Gate {
-    /// Undo `u` is finished: whatever waited only for it (and others finished) is ready.
-    fn release(&mut self, u: usize, ready: &mut VecDeque<usize>) {
-        let waits = &mut self.waits;
-        let mut free = |x: usize| {
-            waits[x] -= 1;
-            if waits[x] == 0 {
-                ready.push_back(x);
-            }
-        };
-        for &x in &self.released_by[u] {
-            free(x);
-        }
-        for &j in &self.in_joins[u] {
-            self.join_left[j] -= 1;
-            if self.join_left[j] == 0 {
-                for &x in &self.join_waiters[j] {
-                    free(x);
-                }
-            }
-        }
-    }
-}
-
 fn order(state: &State, undo: &[usize]) -> Gate {
-    let mut gate = Gate {
-        waits: vec![0; undo.len()],
-        released_by: vec![Vec::new(); undo.len()],
-        in_joins: vec![Vec::new(); undo.len()],
-        join_left: Vec::new(),
-        join_waiters: Vec::new(),
-    };
+    let mut gate = Gate::new(undo.len());
     let Some(j) = state.journal.as_ref() else {
         return gate;
     };
@@ -408,29 +367,22 @@ fn order(state: &State, undo: &[usize]) -> Gate {
         for &u in &undos_at[n] {
             for &q in &w.after[p] {
                 for &y in &undos_at[&members[q]] {
-                    gate.waits[u] += 1;
-                    gate.released_by[y].push(u);
+                    gate.wait(u, y);
                 }
             }
             for &jn in &w.after_joins[p] {
-                gate.waits[u] += 1;
-                if gate.join_waiters.len() <= jn {
-                    gate.join_waiters.resize(jn + 1, Vec::new());
-                }
-                gate.join_waiters[jn].push(u);
+                gate.wait_join(u, jn);
             }
         }
     }
-    gate.join_left = vec![0; w.joins.len()];
-    gate.join_waiters.resize(w.joins.len(), Vec::new());
     for (jn, ps) in w.joins.iter().enumerate() {
         for &q in ps {
             for &y in &undos_at[&members[q]] {
-                gate.in_joins[y].push(jn);
-                gate.join_left[jn] += 1;
+                gate.join(y, jn);
             }
         }
     }
+    gate.seal();
     gate
 }
 

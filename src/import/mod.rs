@@ -99,21 +99,11 @@ pub async fn unimport<P: Provider>(
     };
     if tagged {
         let current = entry.value();
-        let mut config = current.as_map().cloned().unwrap_or_default();
         let mut tags_all = string_map(current.get("tags_all"));
         tags_all.remove(TAG_STACK);
         tags_all.remove(TAG_ADDRESS);
-        config.insert(
-            "tags_all".into(),
-            Value::Map(
-                tags_all
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::str(v)))
-                    .collect(),
-            ),
-        );
         provider
-            .update(addr, &current, &Value::Map(config))
+            .update(addr, &current, &with_tags_all(&current, tags_all))
             .await
             .map_err(|error| ImportError::Provider {
                 addr: addr.clone(),
@@ -220,24 +210,12 @@ async fn read_as_imported<P: Provider>(
         if !owned {
             tags_all.insert(TAG_STACK.into(), cx.stack.clone());
             tags_all.insert(TAG_ADDRESS.into(), addr.to_string());
-            let mut config = value.as_map().cloned().unwrap_or_default();
-            config.insert(
-                "tags_all".into(),
-                Value::Map(
-                    tags_all
-                        .into_iter()
-                        .map(|(k, v)| (k, Value::str(v)))
-                        .collect(),
-                ),
-            );
+            let config = with_tags_all(&value, tags_all);
             value = if tag {
                 tagged = true;
-                provider
-                    .update(addr, &value, &Value::Map(config))
-                    .await
-                    .map_err(fail)?
+                provider.update(addr, &value, &config).await.map_err(fail)?
             } else {
-                Value::Map(config)
+                config
             };
         }
     }
@@ -262,6 +240,17 @@ async fn read_as_imported<P: Provider>(
         sensitive_attributes: Vec::new(),
     };
     Ok((entry, tagged))
+}
+
+/// `object` with its `tags_all` replaced by `tags`: what an update that changes only the
+/// tags is asked for.
+fn with_tags_all(object: &Value, tags: BTreeMap<String, String>) -> Value {
+    let mut config = object.as_map().cloned().unwrap_or_default();
+    config.insert(
+        "tags_all".into(),
+        Value::Map(tags.into_iter().map(|(k, v)| (k, Value::str(v))).collect()),
+    );
+    Value::Map(config)
 }
 
 fn string_map(v: &Value) -> BTreeMap<String, String> {

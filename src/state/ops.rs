@@ -5,6 +5,7 @@
 
 use super::State;
 use crate::addr::{AddrIndex, ResourceAddr};
+use std::collections::HashSet;
 
 /// Why an operation on state could not be done. Nothing was changed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -68,20 +69,15 @@ pub fn remove(state: &mut State, pattern: &ResourceAddr) -> Result<Vec<ResourceA
     // A dependency on a whole resource goes once none of its instances is left.
     let removed: AddrIndex<()> = gone.iter().map(|a| (a, ())).collect();
     let left: AddrIndex<()> = state.resources.keys().map(|a| (a, ())).collect();
-    let forgotten = |d: &ResourceAddr| !removed.resolve(d).is_empty() && left.resolve(d).is_empty();
-    let mut kept: Vec<Vec<ResourceAddr>> = Vec::with_capacity(state.resources.len());
-    for r in state.resources.values() {
-        kept.push(
-            r.dependencies
-                .iter()
-                .filter(|d| !forgotten(d))
-                .cloned()
-                .collect(),
-        );
-    }
-    drop(left);
-    for (r, deps) in state.resources.values_mut().zip(kept) {
-        r.dependencies = deps;
+    let forgotten: HashSet<ResourceAddr> = state
+        .resources
+        .values()
+        .flat_map(|r| &r.dependencies)
+        .filter(|d| !removed.resolve(d).is_empty() && left.resolve(d).is_empty())
+        .cloned()
+        .collect();
+    for r in state.resources.values_mut() {
+        r.dependencies.retain(|d| !forgotten.contains(d));
     }
     Ok(gone)
 }
